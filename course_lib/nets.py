@@ -1,0 +1,171 @@
+"""The networks of the paper: a conv encoder shared by both agents, and the heads it varies.
+
+Sec. 3.1: "a common convolutional encoder that processes the image into a fixed-length feature
+vector [...] processed by the critic and actor-network, which are just feedforward networks. We will
+refer to these feedforward networks as the *heads*." The paper changes only the heads:
+
+* ``mlp`` with depth ``d``: ``d`` hidden Linear+ReLU layers of width ``hidden_dim`` (Sec. 3.3:
+  ``d=2`` is DrQ's base network, ``d=4`` the "deeper" one).
+* ``modern`` with depth ``n``: ``Linear(in->h)``, then ``n`` pre-LayerNorm residual feed-forward blocks
+  ``x + w2(ReLU(w1(LayerNorm(x))))`` (Sec. 3.2, the Transformer's FF block), then ``Linear(h->out)``.
+  The inner width of ``w1`` is ``2h`` (our choice, see COURSE.md: it matches Table 3's memory).
+* Spectral normalization (Sec. 5.1): "we apply spectral normalization to each linear layer except the
+  first and last".
+
+A new head architecture goes here and only here: add a class and a branch in :func:`make_head`.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from course_lib.spectral import spectral_norm as apply_spectral_norm
+
+ARCHS = ("mlp", "modern")
+
+__all__ = ["ARCHS", "make_head", "MLPHead", "ModernHead", "ResidualBlock", "ConvEncoder", "Trunk",
+           "orthogonal_init", "count_parameters"]
+
+
+def orthogonal_init(m: nn.Module) -> None:
+    """DrQ / DrQ-v2 initialisation: orthogonal weights, zero biases (ReLU gain for convs)."""
+    if isinstance(m, nn.Linear):
+        nn.init.orthogonal_(m.weight)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.Conv2d):
+        nn.init.orthogonal_(m.weight, gain=nn.init.calculate_gain("relu"))
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
+def _linear(in_dim: int, out_dim: int, sn: bool) -> nn.Linear:
+    layer = nn.Linear(in_dim, out_dim)
+    orthogonal_init(layer)  # initialise before SN so the parametrization stores the orthogonal W
+    return apply_spectral_norm(layer) if sn else layer
+
+
+class MLPHead(nn.Sequential):
+    """``depth`` hidden Linear+ReLU layers, then a Linear output (DrQ's ``mlp(hidden_depth=depth)``).
+
+    Layers are named ``fc1 .. fc{depth}`` and ``out``; with ``spectral_norm=True`` every Linear but
+    ``fc1`` and ``out`` is normalized.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int, depth: int, spectral_norm: bool = False):
+        layers: list[tuple[str, nn.Module]] = []
+        for i in range(depth):
+            layers.append((f"fc{i + 1}", _linear(in_dim if i == 0 else hidden_dim, hidden_dim, spectral_norm and i > 0)))
+            layers.append((f"relu{i + 1}", nn.ReLU()))
+        layers.append(("out", _linear(hidden_dim, out_dim, False)))
+        super().__init__(OrderedDict(layers))
+
+
+class ResidualBlock(nn.Module):
+    """Pre-LN Transformer feed-forward block (Sec. 3.2): ``x + w2(ReLU(w1(LayerNorm(x))))``."""
+
+    def __init__(self, dim: int, inner_dim: int, spectral_norm: bool = False):
+        super().__init__()
+        self.branch = nn.Sequential(OrderedDict([
+            ("norm", nn.LayerNorm(dim)),
+            ("w1", _linear(dim, inner_dim, spectral_norm)),
+            ("relu", nn.ReLU()),
+            ("w2", _linear(inner_dim, dim, spectral_norm)),
+        ]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.branch(x)
+
+
+class ModernHead(nn.Module):
+    """``Linear(in->h)``, ``depth`` :class:`ResidualBlock` s of inner width ``2h``, ``Linear(h->out)``.
+
+    With ``spectral_norm=True`` every ``w1``/``w2`` is normalized; the input and output layers are not.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int, depth: int, spectral_norm: bool = False):
+        super().__init__()
+        self.input = _linear(in_dim, hidden_dim, False)
+        self.blocks = nn.Sequential(*[ResidualBlock(hidden_dim, 2 * hidden_dim, spectral_norm) for _ in range(depth)])
+        self.output = _linear(hidden_dim, out_dim, False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.blocks(self.input(x)))
+
+    def lipschitz_parts(self):
+        """The head as a composition, for :func:`course_lib.spectral.lipschitz_upper_bound`."""
+        return [self.input, self.blocks, self.output]
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def make_head(arch: str, in_dim: int, out_dim: int, hidden_dim: int = 1024, depth: int = 2,
+              spectral_norm: bool = False) -> nn.Module:
+    """Build an actor or critic head: ``(batch, in_dim) -> (batch, out_dim)``.
+
+    Args:
+        arch: ``"mlp"`` or ``"modern"``.
+        depth: hidden layers (mlp) or residual blocks (modern); >= 1. Paper: mlp 2 (base) / 4,
+            modern 4 blocks for the critic and 2 for the actor.
+        spectral_norm: normalize every Linear except the first and the last (Sec. 5.1).
+    """
+    if arch not in ARCHS:
+        raise ValueError(f"unknown head architecture {arch!r}; allowed: {', '.join(ARCHS)}")
+    _check_positive_int("depth", depth)
+    _check_positive_int("in_dim", in_dim)
+    _check_positive_int("out_dim", out_dim)
+    _check_positive_int("hidden_dim", hidden_dim)
+    cls = MLPHead if arch == "mlp" else ModernHead
+    return cls(in_dim, out_dim, hidden_dim, depth, bool(spectral_norm))
+
+
+class ConvEncoder(nn.Module):
+    """DrQ / DrQ-v2 image encoder: 4 conv layers, 32 filters, 3x3, strides 2,1,1,1, ReLU.
+
+    Input: uint8 (or float in [0, 255]) frames ``(batch, 3*stack, 84, 84)``, scaled to ``x/255 - 0.5``.
+    Output: flat features of size :attr:`out_dim` (32*35*35 = 39200 for 84x84 input).
+    """
+
+    def __init__(self, obs_shape: tuple[int, int, int], num_filters: int = 32):
+        super().__init__()
+        if len(obs_shape) != 3:
+            raise ValueError(f"ConvEncoder expects (channels, height, width), got {tuple(obs_shape)}")
+        c, h, w = obs_shape
+        if h < 11 or w < 11:
+            raise ValueError(f"images must be at least 11x11 for four 3x3 convs with stride 2,1,1,1; got {h}x{w}")
+        self.convs = nn.Sequential(
+            nn.Conv2d(c, num_filters, 3, stride=2), nn.ReLU(),
+            nn.Conv2d(num_filters, num_filters, 3, stride=1), nn.ReLU(),
+            nn.Conv2d(num_filters, num_filters, 3, stride=1), nn.ReLU(),
+            nn.Conv2d(num_filters, num_filters, 3, stride=1), nn.ReLU(),
+        )
+        self.apply(orthogonal_init)
+        side_h = (h - 3) // 2 + 1 - 6
+        side_w = (w - 3) // 2 + 1 - 6
+        self.out_dim = num_filters * side_h * side_w
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs.float() / 255.0 - 0.5
+        return self.convs(x).flatten(1)
+
+
+class Trunk(nn.Sequential):
+    """Linear -> LayerNorm -> tanh to a ``feature_dim`` vector (DrQ: end of the encoder; DrQ-v2: per head)."""
+
+    def __init__(self, in_dim: int, feature_dim: int = 50):
+        _check_positive_int("feature_dim", feature_dim)
+        super().__init__(OrderedDict([
+            ("linear", _linear(in_dim, feature_dim, False)),
+            ("norm", nn.LayerNorm(feature_dim)),
+            ("tanh", nn.Tanh()),
+        ]))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters (SN's u/v vectors are buffers and do not count)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
