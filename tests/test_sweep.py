@@ -258,7 +258,10 @@ def test_cli_dry_run_and_errors(tmp_path, fake):
 
 
 def test_ray_executor(tmp_path, fake, monkeypatch):
-    ray = pytest.importorskip("ray", reason="ray is an optional dependency: pip install 'ray[default]>=2.9'")
+    if os.environ.get("REQUIRE_RAY") == "1":  # CI installs the extra and must run this test
+        import ray
+    else:
+        ray = pytest.importorskip("ray", reason="ray is an optional dependency: pip install -e '.[ray]'")
     root = tmp_path / "runs"
     runs = sweep.plan(["cartpole_swingup"], ["mlp2", "modern4+sn"], [0, 1], agent="sac", obs="state",
                       frames=2000, root=root, train_module="fake_train")
