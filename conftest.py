@@ -33,7 +33,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 
-NOTEBOOK_ENV = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"}
+# OMP_NUM_THREADS=1: `make test` runs two xdist workers on two cores; a kernel or training subprocess
+# with two intra-op threads each oversubscribes the machine (notebook 03 took 481 s instead of 24 s).
+# One thread also makes float reductions, and so printed training results, the same in the build and
+# the test run whatever the core count of the machine.
+NOTEBOOK_ENV = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 NOTEBOOK_ENV_DEFAULTS = {"MUJOCO_GL": "egl"}
 
 
@@ -47,6 +51,12 @@ def prepare_notebook_environment(warm_caches: bool = True) -> None:
 
 
 prepare_notebook_environment(warm_caches=False)  # environment now; caches only if notebooks run
+
+try:  # this process too (OMP_NUM_THREADS above only reaches processes started from now on)
+    import torch
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - torch is in requirements.txt
+    pass
 
 
 def pytest_addoption(parser):

@@ -252,6 +252,152 @@ def _check_policy_evaluation(student_fn):
 
 
 # ===================================================================================================
+# Notebook 02 · Actor-critic: SAC and DDPG  (solutions/ex02_actor_critic.py,
+#               reference: course_lib.agents.sac, course_lib.agents.ddpg, course_lib.agents.common)
+# ===================================================================================================
+
+def _ex02_batch(seed: int, batch: int = 6):
+    """Seeded (B, 1) tensors of a replay batch in float64: reward, discount, two target Q's, log pi."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    reward = torch.rand(batch, 1, generator=g, dtype=torch.float64)
+    discount = 0.99 * (torch.rand(batch, 1, generator=g, dtype=torch.float64) > 0.2)  # some terminal
+    next_q1 = 10 * torch.randn(batch, 1, generator=g, dtype=torch.float64)
+    next_q2 = 10 * torch.randn(batch, 1, generator=g, dtype=torch.float64)
+    next_log_prob = torch.randn(batch, 1, generator=g, dtype=torch.float64)
+    return reward, discount, next_q1, next_q2, next_log_prob
+
+
+@register("ex02_actor_critic.soft_bellman_target", points=1)
+def _check_soft_bellman_target(student_fn):
+    import torch
+
+    from course_lib.agents import sac
+
+    for seed, alpha in ((0, 0.1), (1, torch.tensor(0.5, dtype=torch.float64)), (2, 0.0)):
+        args = _ex02_batch(seed)
+        expected = sac.soft_bellman_target(*args, alpha)
+        got = student_fn(*(a.clone() for a in args), alpha)
+        expect_close(got, expected, f"the target with alpha={float(alpha):g} (seed {seed})", atol=1e-9)
+
+
+@register("ex02_actor_critic.squashed_gaussian_log_prob", points=2)
+def _check_squashed_gaussian_log_prob(student_fn):
+    import torch
+
+    from course_lib.agents import sac
+
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(32, 3, generator=g, dtype=torch.float64)
+    log_std = torch.empty(32, 3, dtype=torch.float64).uniform_(-2.0, 0.5, generator=g)
+    pre_tanh = (mu + log_std.exp() * torch.randn(32, 3, generator=g, dtype=torch.float64)).clamp(-3, 3)
+    expected = sac.squashed_gaussian_log_prob(pre_tanh, mu, log_std)
+    got = student_fn(pre_tanh.clone(), mu.clone(), log_std.clone())
+    gaussian_only = torch.distributions.Normal(mu, log_std.exp()).log_prob(pre_tanh).sum(-1, keepdim=True)
+    try:
+        expect_close(got, expected, "log pi(a|s) for moderate pre-tanh values", atol=1e-3)
+    except CheckFailed as failure:
+        if torch.allclose(torch.as_tensor(got, dtype=torch.float64), gaussian_only, atol=1e-3):
+            raise CheckFailed("you return the Gaussian log-density of u only: subtract the tanh "
+                              "correction sum_j log(1 - tanh(u_j)^2)") from None
+        raise failure
+    # Large |u|: 1 - tanh(u)^2 underflows; the stable identity keeps the answer finite and exact.
+    pre_tanh = torch.tensor([[12.0, -15.0], [0.5, 20.0]], dtype=torch.float64)
+    mu = torch.tensor([[11.0, -14.0], [0.0, 19.0]], dtype=torch.float64)
+    log_std = torch.zeros(2, 2, dtype=torch.float64)
+    expected = sac.squashed_gaussian_log_prob(pre_tanh, mu, log_std)
+    got = student_fn(pre_tanh.clone(), mu.clone(), log_std.clone())
+    expect_close(got, expected, "log pi(a|s) for large |u| (12, 15, 20; the stable form "
+                 "2 (log 2 - u - softplus(-2u)) of log(1 - tanh(u)^2) is needed there)", atol=1e-6)
+
+
+def _ex02_actor_and_critic(seed: int, in_dim: int = 5, action_dim: int = 2):
+    """A small actor ``tanh(W s + b)`` and twin critics whose minimum switches between them."""
+    from collections import OrderedDict
+
+    import torch
+    from torch import nn
+
+    class TwinCritic(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q1 = nn.Linear(in_dim + action_dim, 1)
+            self.q2 = nn.Linear(in_dim + action_dim, 1)
+
+        def forward(self, features, action):
+            x = torch.cat([features, action], dim=-1)
+            return self.q1(x) - (action ** 2).sum(-1, keepdim=True), self.q2(x) + 0.1 * action[:, :1]
+
+    torch.manual_seed(seed)
+    actor = nn.Sequential(OrderedDict(linear=nn.Linear(in_dim, action_dim), tanh=nn.Tanh()))
+    return actor, TwinCritic()
+
+
+@register("ex02_actor_critic.ddpg_actor_loss", points=1)
+def _check_ddpg_actor_loss(student_fn):
+    import torch
+
+    from course_lib.agents import ddpg
+
+    for seed in (0, 1):
+        actor, critic = _ex02_actor_and_critic(seed)
+        features = torch.randn(16, 5, generator=torch.Generator().manual_seed(seed))
+        expected = ddpg.ddpg_actor_loss(*critic(features, actor(features)))
+        expected_grads = torch.autograd.grad(expected, list(actor.parameters()))
+        loss = student_fn(actor, critic, features)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise CheckFailed(f"the loss should be a 0-d tensor, got {type(loss).__name__} "
+                              f"{tuple(getattr(loss, 'shape', ()))}")
+        expect_close(loss.detach(), expected.detach(), f"the loss (seed {seed})", atol=1e-5)
+        if not loss.requires_grad:
+            raise CheckFailed("the loss carries no gradient to the actor: do not detach the action; "
+                              "eq. (3) differentiates Q(s, mu(s)) through the critic into the actor")
+        grads = torch.autograd.grad(loss, list(actor.parameters()), allow_unused=True)
+        for (name, _), grad, want in zip(actor.named_parameters(), grads, expected_grads):
+            if grad is None:
+                raise CheckFailed(f"no gradient reaches the actor's {name}: the action must stay "
+                                  "attached to the actor (eq. 3)")
+            expect_close(grad, want, f"the gradient of the loss w.r.t. the actor's {name}", atol=1e-5)
+
+
+@register("ex02_actor_critic.soft_update", points=1)
+def _check_soft_update(student_fn):
+    import copy
+
+    import torch
+
+    from course_lib.agents import common
+    from course_lib.nets import make_head
+
+    for tau in (0.01, 0.5, 1.0):
+        torch.manual_seed(0)
+        online = make_head("mlp", 6, 2, 16, depth=3, spectral_norm=True)
+        target = copy.deepcopy(online)
+        with torch.no_grad():
+            for p in target.parameters():
+                p.add_(torch.randn_like(p))
+            online(torch.randn(4, 6))  # the online network's power iteration moves its u, v buffers
+        online_before = copy.deepcopy(online.state_dict())
+        expected = copy.deepcopy(target)
+        common.soft_update(expected, online, tau)
+        student_fn(target, online, tau)
+        for (name, want), got in zip(expected.state_dict().items(), target.state_dict().values()):
+            is_param = any(name == n for n, _ in expected.named_parameters())
+            what = f"target {'parameter' if is_param else 'buffer'} {name} after tau={tau:g}"
+            if not is_param and not torch.equal(got, want):
+                raise CheckFailed(f"the {what} changed: average parameters only, buffers (spectral "
+                                  "norm's u, v) stay the target's own")
+            expect_close(got.detach(), want, f"the {what}", atol=1e-6)
+        for name, value in online.state_dict().items():
+            if not torch.equal(value, online_before[name]):
+                raise CheckFailed(f"soft_update changed the online network's {name}; only the target changes")
+        if any(p.grad_fn is not None for p in target.parameters()):
+            raise CheckFailed("the target's parameters now carry autograd history: update them under "
+                              "torch.no_grad()")
+
+
+# ===================================================================================================
 # Notebook 03 · Lipschitz constants, eq. (5)  (solutions/ex03_lipschitz.py, reference: course_lib.spectral)
 # ===================================================================================================
 
@@ -446,3 +592,105 @@ def _check_head_parameter_count(student_fn):
             raise CheckFailed(f"head_parameter_count({arch!r}, {in_dim}, {out_dim}, {hidden}, {depth}) "
                               f"returned {got}, the course's head has {expected}")
 
+
+# ===================================================================================================
+# Notebook 06 · DrQ: SAC from pixels  (solutions/ex06_drq.py,
+#               reference: course_lib.augment, course_lib.agents.sac)
+# ===================================================================================================
+
+def _ex06_all_shifts(images, pad: int):
+    """``{(dx, dy): images shifted by (dx, dy)}`` for every offset, from the reference ``shift_images``."""
+    import torch
+
+    from course_lib.augment import shift_images
+
+    n = images.shape[0]
+    return {(dx, dy): shift_images(images, torch.tensor([[dx, dy]] * n), pad)
+            for dx in range(2 * pad + 1) for dy in range(2 * pad + 1)}
+
+
+def _ex06_offsets(student_out, images, pad: int, what: str) -> list[tuple[int, int]]:
+    """The offset of each output image; ``CheckFailed`` if one is not a shifted copy of its input."""
+    shifted = _ex06_all_shifts(images, pad)
+    offsets = []
+    for i in range(images.shape[0]):
+        match = [o for o, batch in shifted.items() if (student_out[i] - batch[i]).abs().max() < 0.01]
+        if not match:
+            raise CheckFailed(f"{what}: image {i} is not a shifted copy of its input; pad every side by "
+                              "pad pixels repeating the border (mode='replicate'), then crop an HxW "
+                              "window, with the same shift for all channels of the image")
+        offsets.append(match[0])
+    return offsets
+
+
+@register("ex06_drq.random_shift", points=2)
+def _check_random_shift(student_fn):
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (48, 6, 14, 14), generator=g, dtype=torch.uint8)
+    out = student_fn(images.clone(), 4, torch.Generator().manual_seed(1))
+    if not isinstance(out, torch.Tensor) or out.dtype != torch.float32:
+        raise CheckFailed(f"return a float32 tensor, got {getattr(out, 'dtype', type(out).__name__)}")
+    expect_shape(out, tuple(images.shape), "the shifted batch")
+    offsets = _ex06_offsets(out, images, 4, "pad=4 on uint8 images")
+    # Independent, uniform offsets: 48 draws from 81 cells hit ~36 distinct ones, never only a few.
+    if len(set(offsets)) < 15:
+        raise CheckFailed(f"only {len(set(offsets))} distinct shifts among 48 images: draw an "
+                          "independent (dx, dy) for each image, each in 0 .. 2 * pad")
+    more = torch.randint(0, 256, (200, 3, 12, 12), generator=g, dtype=torch.uint8)
+    many = _ex06_offsets(student_fn(more.clone(), 2, torch.Generator().manual_seed(2)), more, 2, "pad=2")
+    for axis, name in ((0, "dx"), (1, "dy")):
+        seen = {o[axis] for o in many}
+        if seen != set(range(5)):
+            raise CheckFailed(f"with pad=2 over 200 images, {name} took the values {sorted(seen)}; "
+                              "it should take every value 0 .. 4 (shifts of -2 .. +2 pixels)")
+    again = student_fn(images.clone(), 4, torch.Generator().manual_seed(1))
+    if not torch.equal(torch.as_tensor(again), out):
+        raise CheckFailed("the same seeded generator gave different shifts: pass generator=generator "
+                          "to torch.randint")
+    floats = images[:4].float() / 7.0
+    expect_close(student_fn(floats.clone(), 0, None), floats, "pad=0 (must return the images unchanged)")
+
+
+@register("ex06_drq.drq_target", points=1)
+def _check_drq_target(student_fn):
+    import torch
+
+    from course_lib.agents import sac
+
+    for seed, k, alpha in ((0, 2, 0.1), (1, 1, 0.3), (2, 3, torch.tensor(0.05, dtype=torch.float64))):
+        reward, discount, _, _, _ = _ex02_batch(seed, batch=5)
+        views = _ex02_batch(seed + 10, batch=5 * k)
+        next_q1, next_q2, next_log_prob = views[2], views[3], views[4]
+        # The reference: eq. (2)'s target per view (course_lib.agents.sac), averaged as SACAgent does.
+        per_view = sac.soft_bellman_target(reward.repeat(k, 1), discount.repeat(k, 1), next_q1, next_q2,
+                                           next_log_prob, alpha)
+        expected = per_view.view(k, 5, 1).mean(0)
+        got = student_fn(reward.clone(), discount.clone(), next_q1.clone(), next_q2.clone(),
+                         next_log_prob.clone(), alpha, k)
+        expect_close(got, expected, f"the target averaged over K={k} views (seed {seed})", atol=1e-9)
+
+
+@register("ex06_drq.drq_critic_loss", points=1)
+def _check_drq_critic_loss(student_fn):
+    import torch
+
+    for seed, m in ((0, 2), (1, 1), (2, 3)):
+        g = torch.Generator().manual_seed(seed)
+        q1 = torch.randn(4 * m, 1, generator=g, dtype=torch.float64, requires_grad=True)
+        q2 = torch.randn(4 * m, 1, generator=g, dtype=torch.float64, requires_grad=True)
+        target = torch.randn(4, 1, generator=g, dtype=torch.float64, requires_grad=True)
+        # The reference: SACAgent.update_critic's loss (a sum over views and critics of MSEs).
+        v1, v2 = q1.view(m, 4, 1), q2.view(m, 4, 1)
+        t = target.detach()
+        expected = ((v1 - t) ** 2).mean(dim=(1, 2)).sum() + ((v2 - t) ** 2).mean(dim=(1, 2)).sum()
+        loss = student_fn(q1, q2, target, m)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise CheckFailed(f"the loss should be a 0-d tensor, got shape {tuple(getattr(loss, 'shape', ()))}")
+        expect_close(loss.detach(), expected.detach(), f"the loss with M={m} views (seed {seed})", atol=1e-9)
+        loss.backward()
+        if target.grad is not None and target.grad.abs().max() > 0:
+            raise CheckFailed("gradient flows into the target: treat it as a constant (target.detach())")
+        if q1.grad is None or q2.grad is None:
+            raise CheckFailed("the loss must be differentiable w.r.t. q1 and q2")

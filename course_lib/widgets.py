@@ -1,0 +1,378 @@
+"""Interactive panels for the notebooks: thin ipywidgets shells around plain functions.
+
+Every panel calls a plain function (that a notebook cell also calls directly, so nbval tests the
+same code) and renders the result. Panels write their results into an ``Output`` widget's *state*
+(``Output.outputs``), never through ``with output:``: captured prints would reach the notebook
+file through nbclient but the cell output through nbval, and the strict comparison would differ.
+
+Sections: notebook 05 (head panel). Notebook 06 adds its own section below.
+"""
+from __future__ import annotations
+
+import io
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from IPython.display import Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from course_lib import lipschitz, nets
+
+__all__ = ["format_head_report", "plot_head_report", "show_head_report", "HeadPanel"]
+
+HIDDEN_CHOICES = [64, 128, 256]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05: one critic head, its Lipschitz bounds and measured gradients
+# --------------------------------------------------------------------------------------------
+
+def format_head_report(report: lipschitz.HeadReport) -> str:
+    """The report as short text with rounded numbers (deterministic, for nbval and the panel)."""
+    s = report.summary.iloc[0]
+    lines = [
+        f"{s.arch} head, depth {s.depth}, hidden {s.hidden}, SN {'on' if s.sn else 'off'}, weight gain {s.gain:.2f}: "
+        f"{s.params:,} parameters",
+        f"  Lipschitz upper bound, eq. (5) (global):           {s.bound:.3g}",
+        f"  upper bound on the sampled region (LayerNorm std): {s.region_bound:.3g}",
+        f"  measured Lipschitz estimate, max ||dQ/da||:        {s.measured_lipschitz:.3g}  "
+        f"(mean {s.mean_dq_da:.3g})",
+        "  per layer: sigma_max of the effective weight | norm of the weight's gradient",
+    ]
+    for row in report.layers.itertuples():
+        tag = " (SN)" if row.sn else ""
+        lines.append(f"    {row.layer + tag:<24} {row.sigma_max:8.3f} | {row.grad_norm:.3g}")
+    return "\n".join(lines)
+
+
+def plot_head_report(report: lipschitz.HeadReport, axes) -> None:
+    """Draw the ``||dQ/da||`` histogram (with the bounds) and the per-layer bars into two axes."""
+    s = report.summary.iloc[0]
+    ax = axes[0]
+    ax.hist(report.dq_da, bins=40, color="tab:blue", alpha=0.8)
+    ax.axvline(s.measured_lipschitz, color="k", ls="--", label=f"measured max {s.measured_lipschitz:.3g}")
+    for value, name, color in [(s.region_bound, "region bound", "tab:orange"), (s.bound, "eq. (5) bound", "tab:red")]:
+        if value <= 20 * s.measured_lipschitz:  # far-away bounds would squash the histogram
+            ax.axvline(value, color=color, label=f"{name} {value:.3g}")
+        else:
+            ax.plot([], [], color=color, label=f"{name} {value:.3g} (off the axis)")
+    ax.set_xlabel("||dQ/da|| per sample")
+    ax.set_ylabel("samples")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{s.arch}{s.depth}{' + SN' if s.sn else ''}: gradient into the actor", fontsize=9)
+
+    ax = axes[1]
+    layers = report.layers
+    x = list(range(len(layers)))
+    ax.semilogy(x, layers.sigma_max, "s-", ms=4, label="sigma_max of the weight used")
+    ax.semilogy(x, layers.grad_norm, "o-", ms=4, label="||dL/dW|| (regression loss)")
+    ax.set_xticks(x)
+    ax.set_xticklabels([name.replace("blocks.", "b").replace(".branch", "") for name in layers.layer],
+                       rotation=60, fontsize=7)
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    ax.set_title("per Linear layer (input first)", fontsize=9)
+
+
+def show_head_report(report: lipschitz.HeadReport) -> None:
+    """Notebook cell version of the panel: print the text, show the figure."""
+    print(format_head_report(report))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    plot_head_report(report, axes)
+    fig.tight_layout()
+    plt.show()
+
+
+def _figure_png(report: lipschitz.HeadReport) -> bytes:
+    fig = Figure(figsize=(10, 3.2))  # not pyplot: no global figure, no automatic display
+    FigureCanvasAgg(fig)
+    plot_head_report(report, fig.subplots(1, 2))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+class HeadPanel:
+    """Architecture, depth, SN, width and weight gain of a random critic head -> :func:`lipschitz.head_report`.
+
+    ``display(panel)`` shows it; moving a control recomputes the report (``panel.report``)
+    and redraws. ``panel.update()`` does the same from code (tests use it).
+    """
+
+    def __init__(self, arch: str = "modern", depth: int = 4, sn: bool = False, hidden_dim: int = 256,
+                 gain: float = 1.0, seed: int = 0):
+        if hidden_dim not in HIDDEN_CHOICES:
+            raise ValueError(f"hidden_dim must be one of {HIDDEN_CHOICES}, got {hidden_dim!r}")
+        style = {"description_width": "initial"}
+        self.arch = W.Dropdown(options=list(nets.ARCHS), value=arch, description="architecture", style=style)
+        self.depth = W.IntSlider(value=depth, min=1, max=8, description="depth (layers / blocks)", style=style)
+        self.sn = W.Checkbox(value=sn, description="spectral norm (all but first and last Linear)", style=style)
+        # The paper's width is 1024; up to 256 here so that a CPU redraws within about a second
+        # (exact spectral norms of 1024 x 2048 matrices take ~0.4 s each).
+        self.hidden = W.Dropdown(options=HIDDEN_CHOICES, value=hidden_dim, description="hidden width",
+                                 style=style)
+        self.gain = W.FloatSlider(value=gain, min=0.5, max=2.0, step=0.1, description="weight gain",
+                                  style=style)
+        self.seed = seed
+        self.output = W.Output()
+        self.widget = W.VBox([W.HBox([self.arch, self.hidden, self.gain]), W.HBox([self.depth, self.sn]),
+                              self.output])
+        for control in (self.arch, self.depth, self.sn, self.hidden, self.gain):
+            control.observe(lambda change: self.update(), names="value")
+        self.report: lipschitz.HeadReport | None = None
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Displaying the panel shows the widget; the plain-text fallback (what nbval compares and
+        # what a viewer without widget support prints) is one deterministic line.
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (f"HeadPanel(arch={self.arch.value!r}, depth={self.depth.value}, sn={self.sn.value}, "
+                                f"hidden={self.hidden.value}, gain={self.gain.value:.1f}): run the notebook to use it")
+        return bundle
+
+    def update(self) -> lipschitz.HeadReport:
+        """Recompute the report for the current controls and redraw the output."""
+        self.report = lipschitz.head_report(self.arch.value, self.depth.value, self.sn.value,
+                                            hidden_dim=self.hidden.value, gain=self.gain.value, seed=self.seed)
+        self.output.outputs = ()
+        self.output.append_stdout(format_head_report(self.report) + "\n")
+        self.output.append_display_data(Image(data=_figure_png(self.report), format="png"))
+        return self.report
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 06 (and 07): train a pixel agent with a live plot
+# --------------------------------------------------------------------------------------------
+# The plain function is run_pixel_agent(); a notebook cell calls it directly (nbval runs that
+# cell), and TrainingPanel calls it when Run is pressed, in a background thread, drawing every
+# evaluation and every diagnostics row as it arrives (so a Stop button keeps working).
+
+import os  # noqa: E402  (kept inside this section)
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+from course_lib import envs, plots  # noqa: E402
+from course_lib.config import TrainConfig  # noqa: E402
+
+#: Frames of the quick CPU budget. The environment variable overrides it (the browser test sets a
+#: smaller one); it is the panel's starting frame budget on a CPU.
+QUICK_FRAMES_ENV = "DEEPER_RL_QUICK_FRAMES"
+QUICK_FRAMES = 800
+#: A CPU cannot train from pixels at the paper's scale (one DrQ update at batch 512 takes ~13 s on
+#: 2 cores): the quick budget only shows the machinery working. Everything else keeps the paper's
+#: settings (84x84 frames, stack 3, action repeat 2, hidden width 1024, K = M = 2 for SAC).
+QUICK_BATCH = 8
+
+
+def quick_frames() -> int:
+    """The quick CPU frame budget: ``$DEEPER_RL_QUICK_FRAMES`` if set, else :data:`QUICK_FRAMES`."""
+    value = os.environ.get(QUICK_FRAMES_ENV, "")
+    try:
+        return int(value) if value else QUICK_FRAMES
+    except ValueError:
+        raise ValueError(f"{QUICK_FRAMES_ENV} must be a whole number of frames, got {value!r}") from None
+
+
+def pixel_run_config(agent: str = "sac", task: str = "cartpole_swingup", arch: str = "mlp", depth: int = 2,
+                     sn: bool = False, frames: int | None = None, seed: int = 1, quick: bool | None = None,
+                     **overrides) -> TrainConfig:
+    """The configuration of a pixel run: the paper's settings, or a quick CPU budget.
+
+    ``quick=None`` means quick exactly when PyTorch sees no GPU. Quick: ``frames`` defaults to
+    :func:`quick_frames`, batch :data:`QUICK_BATCH`, half of the frames in the seed phase of
+    random actions, an update every 2nd agent step, one evaluation episode at the start and one at
+    the end, a diagnostics row every 1/16 of the budget. Not quick: the paper's budget of 500k
+    frames with DrQ's (SAC: batch 512) or DrQ-v2's (DDPG) settings, evaluation every 10k frames.
+    ``overrides`` set any other :class:`TrainConfig` field. Returns the resolved configuration.
+    """
+    if quick is None:
+        quick = not torch.cuda.is_available()
+    settings: dict = dict(agent=agent, obs="pixels", task=task, arch=arch, depth=depth, sn=sn, seed=seed,
+                          video=False, out=None)
+    if quick:
+        frames = quick_frames() if frames is None else frames
+        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 40:
+            raise ValueError(f"frames must be a whole number >= 40 for a quick run, got {frames!r}")
+        settings.update(frames=frames, batch_size=QUICK_BATCH, seed_frames=frames // 2, update_every=2,
+                        eval_every_frames=frames, eval_episodes=1, log_every_frames=max(2, frames // 16))
+    elif frames is not None:
+        settings["frames"] = frames
+    settings.update(overrides)
+    return TrainConfig(**settings).resolved()
+
+
+def run_pixel_agent(agent: str = "sac", task: str = "cartpole_swingup", arch: str = "mlp", depth: int = 2,
+                    sn: bool = False, frames: int | None = None, seed: int = 1, quick: bool | None = None,
+                    callback=None, stop=None, **overrides):
+    """Train an agent from pixels (:func:`pixel_run_config`) and return the ``RunResult``.
+
+    ``callback(event)`` is called after every evaluation and every diagnostics row (see
+    :func:`course_lib.train.train`); ``stop`` is a ``threading.Event`` that ends the run early.
+    """
+    from course_lib.train import train
+
+    config = pixel_run_config(agent, task, arch, depth, sn, frames, seed, quick, **overrides)
+    return train(config, progress=False, callback=callback, stop=stop)
+
+
+def heads_label(config: TrainConfig) -> str:
+    """The critic head as the paper names it: ``mlp2``, ``modern4 + SN``."""
+    return f"{config.arch}{config.depth}{' + SN' if config.sn else ''}"
+
+
+def describe_run_config(config: TrainConfig) -> str:
+    """One line naming the heads and the budget of a run (deterministic text)."""
+    return (f"{config.agent} from {config.obs}, {config.task}, critic {heads_label(config)}, actor "
+            f"{config.actor_arch}{config.actor_depth}{' + SN' if config.actor_sn else ''}, hidden "
+            f"{config.hidden_dim}: {config.frames:,} frames, batch {config.batch_size}, seed {config.seed}")
+
+
+def format_run(result) -> str:
+    """A run's outcome as short text with rounded numbers: status, evaluations, last diagnostics."""
+    evals, train = plots._numeric(result.eval), plots._numeric(result.train)
+    lines = [describe_run_config(result.config),
+             f"status {result.status} after {result.frames_done:,} frames; "
+             f"{len(train)} diagnostics rows, {len(evals)} evaluations"]
+    for row in evals.itertuples():
+        lines.append(f"  frame {int(row.frame):>7,}: eval return {row.eval_return:7.1f}"
+                     + ("  (crash: last return before it)" if getattr(row, "crashed", 0) == 1 else ""))
+    if len(train):
+        last = train.iloc[-1]
+        lines.append(f"  last diagnostics (frame {int(last.frame):,}): critic loss {last.critic_loss:.3g}, "
+                     f"actor grad norm {last.actor_grad_norm:.3g}, critic grad norm {last.critic_grad_norm:.3g}")
+    return "\n".join(lines)
+
+
+def show_run(result, panels=("return", "grad_norms")) -> None:
+    """Notebook cell version of the panel's plot: print :func:`format_run`, show the figure."""
+    print(format_run(result))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
+    plots.plot_runs({heads_label(result.config): (result.eval, result.train)}, axes[0], panels)
+    fig.tight_layout()
+    plt.show()
+
+
+def _runs_png(label: str, eval_rows, train_rows, panels=("return", "grad_norms")) -> bytes:
+    fig = Figure(figsize=(10, 3.2))  # not pyplot: safe in a background thread, never auto-displayed
+    FigureCanvasAgg(fig)
+    plots.plot_runs({label: (eval_rows, train_rows)}, fig.subplots(1, len(panels)), panels)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+class TrainingPanel:
+    """Task, head architecture, depth, SN, frame budget and seed -> a pixel run with a live plot.
+
+    ``display(panel)`` shows it. **Run** trains (:func:`run_pixel_agent`) in a background thread
+    and redraws eval return and gradient norms after every evaluation and diagnostics row; **Stop**
+    ends the run early. On a CPU the budget is the quick one (:func:`pixel_run_config`); with a GPU
+    the paper's (500k frames, batch 512 for SAC). ``panel.run(wait=True)`` does the same from code.
+    After a run, ``panel.result`` holds its ``RunResult``.
+    """
+
+    def __init__(self, agent: str = "sac", task: str = "cartpole_swingup", arch: str = "mlp", depth: int = 2,
+                 sn: bool = False, frames: int | None = None, seed: int = 1, quick: bool | None = None):
+        self.agent = agent
+        self.quick = (not torch.cuda.is_available()) if quick is None else quick
+        if frames is None:
+            frames = quick_frames() if self.quick else 500_000
+        style = {"description_width": "initial"}
+        self.task = W.Dropdown(options=list(envs.TASKS), value=task, description="task", style=style)
+        self.arch = W.Dropdown(options=list(nets.ARCHS), value=arch, description="head", style=style)
+        self.depth = W.IntSlider(value=depth, min=1, max=8, description="critic depth", style=style)
+        self.sn = W.Checkbox(value=sn, description="spectral norm", style=style)
+        self.frames = W.BoundedIntText(value=frames, min=40, max=3_000_000, step=100, description="frames",
+                                       style=style, layout=W.Layout(width="180px"))
+        self.seed = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=style,
+                                     layout=W.Layout(width="120px"))
+        self.run_button = W.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = W.Button(description="Stop", button_style="warning", icon="stop", disabled=True)
+        budget = ("CPU: quick budget (batch 8), the machinery only; learning from pixels is a GPU job"
+                  if self.quick else "GPU: the paper's settings")
+        self.status = W.HTML(value=f"<i>{budget}. Press Run.</i>")
+        self.output = W.Output()
+        self.widget = W.VBox([
+            W.HBox([self.task, self.arch, self.depth, self.sn]),
+            W.HBox([self.frames, self.seed, self.run_button, self.stop_button]),
+            self.status, self.output])
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self._stop.set())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.result = None
+        self.error: BaseException | None = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (f"TrainingPanel({self.agent}, {self.task.value}, {self.arch.value}{self.depth.value}"
+                                f"{' + SN' if self.sn.value else ''}): run the notebook to use it")
+        return bundle
+
+    def config(self) -> TrainConfig:
+        """The configuration the controls describe (raises ``ValueError`` for a bad combination)."""
+        return pixel_run_config(self.agent, self.task.value, self.arch.value, self.depth.value, self.sn.value,
+                                self.frames.value, self.seed.value, self.quick)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self, wait: bool = False) -> None:
+        """Start a run with the current controls (ignored while one is running)."""
+        if self.running:
+            return
+        try:
+            config = self.config()
+        except ValueError as err:
+            self.status.value = f"<b>Cannot run:</b> {err}"
+            return
+        self.result, self.error = None, None
+        self._stop.clear()
+        self._started = time.perf_counter()
+        self._label = heads_label(config)
+        self._draw([], [])
+        self.status.value = f"running: {describe_run_config(config)} (first evaluation under way)"
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._thread = threading.Thread(target=self._train, args=(config,), daemon=True)
+        self._thread.start()
+        if wait:
+            self._thread.join()
+
+    def _train(self, config: TrainConfig) -> None:
+        from course_lib.train import train
+
+        try:
+            self.result = train(config, progress=False, callback=self._on_event, stop=self._stop)
+            self._draw(self.result.eval, self.result.train)
+            last = self.result.last_return
+            self.status.value = (f"{self.result.status} after {self.result.frames_done:,} frames"
+                                 f"{'' if last is None else f'; last eval return {last:.1f}'}"
+                                 f" ({time.perf_counter() - self._started:.0f} s)")
+        except Exception as err:  # shown in the panel: a thread's exception would vanish
+            self.error = err
+            self.status.value = f"<b>error:</b> {type(err).__name__}: {err}"
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _on_event(self, event) -> None:
+        self._draw(event.eval_rows, event.train_rows)
+        seconds = time.perf_counter() - self._started
+        last = event.eval_rows[-1]["eval_return"] if event.eval_rows else None
+        self.status.value = (f"frame {event.frame:,} / {event.config.frames:,}"
+                             f"{'' if last is None else f' · last eval return {last:.1f}'}"
+                             f" · {event.frame / max(seconds, 1e-9):.0f} frames/s")
+
+    def _draw(self, eval_rows, train_rows) -> None:
+        png = _runs_png(self._label, eval_rows, train_rows)
+        self.output.outputs = ()
+        self.output.append_display_data(Image(data=png, format="png"))
+
+
+__all__ += ["QUICK_FRAMES", "quick_frames", "pixel_run_config", "run_pixel_agent", "heads_label", "describe_run_config",
+            "format_run", "show_run", "TrainingPanel"]

@@ -1,0 +1,72 @@
+# Generated from solutions/ex04_power_iteration.py by tools/make_exercises.py: replace each
+# `raise NotImplementedError(...)` with your code (keep the signatures).
+"""Exercises of notebook 04 (the power method and spectral normalization).
+
+Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
+notebook with ``checks.check("ex04_power_iteration.<name>")``, or all of them with
+``pytest tests/test_exercises.py --exercises exercises``.
+
+All inputs are PyTorch tensors. ``torch.nn.functional.normalize(x, dim=0)`` divides a vector by its
+norm. Do not call ``torch.linalg.svd``/``matrix_norm`` here: the point is to avoid them.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def power_iteration(W, n_iters, u):
+    """Estimate the largest singular value of ``W`` and its singular vectors with the power method.
+
+    Start from ``u`` (normalize it first) and ``v = normalize(W^T u)``; then repeat ``n_iters`` times
+    the update of Sec. 4 of the paper::
+
+        v <- W^T u / ||W^T u||
+        u <- W v / ||W v||
+
+    and return ``sigma = u^T W v``.
+
+    Args:
+        W: matrix of shape ``(m, n)``.
+        n_iters: number of updates (>= 0).
+        u: starting vector, shape ``(m,)`` (not necessarily of unit length).
+
+    Returns:
+        ``(sigma, u, v)``: a 0-d tensor and the unit vectors of shapes ``(m,)`` and ``(n,)``.
+    """
+    raise NotImplementedError("Exercise: write power_iteration(), see its docstring")
+
+
+def spectral_normalize(W, u, n_iters=1):
+    """Spectral normalization of a weight: ``W / sigma`` with ``sigma`` from your ``power_iteration``.
+
+    Args:
+        W: weight matrix ``(m, n)``.
+        u: the left vector kept from the previous call, shape ``(m,)``.
+        n_iters: power steps to take from ``u`` (one per training step in the paper).
+
+    Returns:
+        ``(W_sn, u)``: the normalized weight (same shape as W) and the updated left vector, to be
+        passed in again next time (that is how SN gets away with a single step per update).
+    """
+    raise NotImplementedError("Exercise: write spectral_normalize(), see its docstring")
+
+
+def sn_linear_forward(x, W, b, u, v, training):
+    """The forward pass of a spectrally normalized ``nn.Linear``, exactly as PyTorch computes it.
+
+    ``torch.nn.utils.parametrizations.spectral_norm`` keeps unit vectors ``u`` (length ``m``) and
+    ``v`` (length ``n``). In training mode each forward first takes one power step, in this order::
+
+        u <- normalize(W v)
+        v <- normalize(W^T u)
+
+    (in eval mode ``u`` and ``v`` are used unchanged); then ``sigma = u^T W v`` and the layer
+    returns ``x (W / sigma)^T + b``.
+
+    Args:
+        x: input ``(batch, n)``; W: weight ``(m, n)``; b: bias ``(m,)``;
+        u, v: the stored vectors; training: bool.
+
+    Returns:
+        ``(y, u, v)``: the output ``(batch, m)`` and the (possibly updated) vectors.
+    """
+    raise NotImplementedError("Exercise: write sn_linear_forward(), see its docstring")

@@ -1,0 +1,60 @@
+# Generated from solutions/ex05_modern.py by tools/make_exercises.py: replace each
+# `raise NotImplementedError(...)` with your code (keep the signatures).
+"""Exercises of notebook 05 (modern architectures: pre-LayerNorm residual heads).
+
+Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
+notebook with ``checks.check("ex05_modern.<name>")``, or all of them with
+``pytest tests/test_exercises.py --exercises exercises``.
+
+Inputs are PyTorch tensors; use plain tensor operations (``torch.relu`` is fine), not ``torch.nn``.
+"""
+import torch
+
+
+def layer_norm(x, gamma, beta, eps=1e-5):
+    """LayerNorm over the last dimension: ``gamma * (x - mean) / sqrt(var + eps) + beta``.
+
+    ``mean`` and ``var`` are taken per sample over the last dimension; ``var`` is the *biased*
+    variance (divide by the number of features, as ``torch.nn.LayerNorm`` does).
+
+    Args:
+        x: ``(batch, d)``; gamma, beta: ``(d,)``; eps: small constant.
+
+    Returns:
+        ``(batch, d)`` tensor.
+    """
+    raise NotImplementedError("Exercise: write layer_norm(), see its docstring")
+
+
+def residual_block_forward(x, gamma, beta, W1, b1, W2, b2, eps=1e-5):
+    """The paper's *modern* block (Sec. 3.2): ``x + w2(relu(w1(norm(x))))``.
+
+    Pre-LN: the LayerNorm sits at the start of the residual branch, the skip path ``x`` is never
+    normalized. ``w1`` widens ``d -> inner`` and ``w2`` narrows back ``inner -> d`` (a linear layer
+    computes ``x W^T + b``). Use your ``layer_norm``.
+
+    Args:
+        x: ``(batch, d)``; gamma, beta: LayerNorm parameters ``(d,)``;
+        W1 ``(inner, d)``, b1 ``(inner,)``, W2 ``(d, inner)``, b2 ``(d,)``.
+
+    Returns:
+        ``(batch, d)`` tensor.
+    """
+    raise NotImplementedError("Exercise: write residual_block_forward(), see its docstring")
+
+
+def head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):
+    """Number of trainable parameters of a course head (``course_lib.nets.make_head``), by formula.
+
+    - ``"mlp"``: ``depth`` hidden Linear layers of width ``hidden_dim`` (with ReLU), then a Linear to
+      ``out_dim``;
+    - ``"modern"``: ``Linear(in_dim -> h)``, ``depth`` blocks ``x + w2(relu(w1(LayerNorm(x))))``
+      with ``w1: h -> 2h`` and ``w2: 2h -> h``, then ``Linear(h -> out_dim)``.
+
+    Every Linear has a weight and a bias; a LayerNorm has ``gamma`` and ``beta``. Spectral
+    normalization adds no trainable parameters.
+
+    Returns:
+        An int.
+    """
+    raise NotImplementedError("Exercise: write head_parameter_count(), see its docstring")

@@ -1,0 +1,69 @@
+"""Exercises of notebook 03 (Lipschitz constants and eq. 5 of the paper).
+
+Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
+notebook with ``checks.check("ex03_lipschitz.<name>")``, or all of them with
+``pytest tests/test_exercises.py --exercises exercises``.
+
+All inputs are PyTorch tensors (or modules); ``torch.linalg`` has everything you need.
+"""
+import torch
+
+
+def linear_lipschitz(W):
+    """The Lipschitz constant of the linear map ``x -> W x`` (w.r.t. the Euclidean norm).
+
+    Sec. 4: "The Lipschitz constant of the linear layer w_i is the operator norm ||w_i||, equal to
+    the largest singular value sigma_max of w_i."
+
+    Args:
+        W: weight matrix, shape ``(out_features, in_features)``.
+
+    Returns:
+        ``sigma_max(W)`` as a Python float.
+    """
+    # BEGIN SOLUTION
+    return torch.linalg.svdvals(W.detach().double())[0].item()
+    # END SOLUTION
+
+
+def mlp_lipschitz_bound(weights):
+    """Eq. (5)'s bound on the Lipschitz constant of a ReLU MLP: the product of the layers' constants.
+
+    The MLP is ``W_L relu(... relu(W_2 relu(W_1 x + b_1) + b_2) ...) + b_L``. ReLU is 1-Lipschitz and
+    biases do not change a slope, so the network is at most as steep as ``prod_i sigma_max(W_i)``.
+
+    Args:
+        weights: list of the weight matrices ``[W_1, ..., W_L]`` (first layer first).
+
+    Returns:
+        The bound as a Python float (1.0 for an empty list).
+    """
+    # BEGIN SOLUTION
+    bound = 1.0
+    for W in weights:
+        bound *= linear_lipschitz(W)
+    return bound
+    # END SOLUTION
+
+
+def action_gradient_norms(critic, features, actions):
+    """Per-sample ``||dQ/da||``: the size of the gradient the critic hands to the actor (eq. 3).
+
+    The critic takes the concatenation ``[features || actions]`` (the paper's ``A(s) || phi(s)``, in
+    the course's order: features first) and returns one Q value per sample, shape ``(n, 1)``.
+    Use ``torch.autograd.grad``; differentiate with respect to the actions only.
+
+    Args:
+        critic: a module mapping ``(n, f + a)`` to ``(n, 1)``.
+        features: ``(n, f)`` tensor.
+        actions: ``(n, a)`` tensor.
+
+    Returns:
+        A ``(n,)`` tensor: the Euclidean norm of ``dQ(s_i, a_i)/da_i`` for each sample i.
+    """
+    # BEGIN SOLUTION
+    actions = actions.detach().clone().requires_grad_(True)
+    q = critic(torch.cat([features, actions], dim=1))
+    (grad,) = torch.autograd.grad(q.sum(), actions)  # samples are independent: sum, then split
+    return grad.norm(dim=1)
+    # END SOLUTION
