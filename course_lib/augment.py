@@ -40,8 +40,10 @@ def shift_images(images: torch.Tensor, shifts: torch.Tensor, pad: int) -> torch.
     xs = torch.linspace(-1.0 + eps_w, 1.0 - eps_w, w + 2 * pad, device=images.device,
                         dtype=images.dtype)[:w]
     base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (H, W, 2) as (x, y)
-    step = torch.tensor([2.0 * eps_w, 2.0 * eps_h], device=images.device, dtype=images.dtype)
-    offset = shifts.to(device=images.device, dtype=images.dtype) * step  # (N, 2) pixels -> grid
+    # (N, 2) pixels -> grid units, scaled by Python floats: building a scale tensor on a GPU from a
+    # host list would be a blocking host-to-device copy in every update.
+    shifts = shifts.to(device=images.device, dtype=images.dtype)
+    offset = torch.stack([shifts[:, 0] * (2.0 * eps_w), shifts[:, 1] * (2.0 * eps_h)], dim=-1)
     grid = base.unsqueeze(0) + offset.view(n, 1, 1, 2)
     return F.grid_sample(padded, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 

@@ -144,3 +144,297 @@ def paper_comparison_table(comparison: pd.DataFrame, decimals: int = 1, styled: 
         return ["" if np.isnan(d) else f"color: {'green' if d >= 0 else 'red'}" for d in diffs]
 
     return table.style.apply(colour, subset=["diff"]).hide(axis="index")
+
+
+# =========================================================================== diagnostics (Fig. 3)
+# Owned by notebook 08 (diagnosing instability). Inputs: run directories' train.csv (the diagnostics
+# columns of course_lib.diagnostics) via read_train_logs(), and eval curves via
+# course_lib.results.curve_summary(). The paper's Fig. 3: critic loss (eq. 2), return, and the
+# gradient norms of actor and critic on a log scale; Sec. 4 explains them with the spectral norms of
+# the critic's layers, whose product bounds dQ/da (eq. 5).
+from pathlib import Path  # noqa: E402  (kept inside this section, which reads run directories)
+
+FIG3_METRICS = {  # train.csv column -> (panel title, log scale)
+    "critic_loss": ("critic loss, eq. (2)", True),
+    "actor_grad_norm": ("actor gradient norm", True),
+    "critic_grad_norm": ("critic gradient norm", True),
+}
+
+
+def read_train_logs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every run's ``train.csv``, stacked: one row per (run, logged frame).
+
+    ``runs`` is :func:`course_lib.results.load_runs` output (it needs ``run_dir``; its other
+    columns, e.g. ``config``, ``seed``, ``task``, are copied onto each row). Runs without a
+    ``train.csv`` (or with an empty one) are skipped. Columns: the run's columns, then ``frame``
+    and the diagnostics (``critic_loss``, ``actor_grad_norm``, ..., ``sigma/critic/...``).
+    """
+    if "run_dir" not in runs.columns:
+        raise ValueError("runs needs a run_dir column: pass course_lib.results.load_runs(ROOT)")
+    keep = [c for c in ("task", "agent", "obs", "config", "arch", "depth", "sn", "seed", "status",
+                        "hidden_dim", "lr", "run_dir") if c in runs.columns]
+    parts = []
+    for run in runs[keep].to_dict("records"):
+        path = Path(run["run_dir"]) / "train.csv"
+        if not path.exists() or path.stat().st_size == 0:
+            continue
+        log = pd.read_csv(path)
+        if log.empty:
+            continue
+        for key, value in run.items():
+            if key not in log.columns:
+                log[key] = value
+        parts.append(log)
+    if not parts:
+        return pd.DataFrame(columns=keep + ["frame"])
+    train = pd.concat(parts, ignore_index=True)
+    return train[keep + [c for c in train.columns if c not in keep]]
+
+
+def _group_order(values: pd.Series, groups: Sequence | None) -> list:
+    return _ordered(values, groups, "groups")
+
+
+def _mean_se_by_frame(part: pd.DataFrame, column: str, log: bool) -> pd.DataFrame:
+    """Mean ± one standard error over runs per frame (geometric mean and its s.e. band if ``log``)."""
+    values = part[["frame", column]]
+    values = values[np.isfinite(values[column].astype(float))]  # a crash's inf/NaN is marked, not averaged
+    if log:
+        values = values[values[column] > 0].assign(**{column: lambda d: np.log10(d[column])})
+    stats = values.groupby("frame")[column].agg(["mean", "std", "count"]).reset_index()
+    stats["se"] = stats["std"] / np.sqrt(stats["count"])
+    lo, hi = stats["mean"] - stats["se"].fillna(0), stats["mean"] + stats["se"].fillna(0)
+    if log:
+        stats["mean"], lo, hi = 10 ** stats["mean"], 10 ** lo, 10 ** hi
+    return stats.assign(lo=lo, hi=hi)
+
+
+def plot_training_dynamics(train: pd.DataFrame, curves: pd.DataFrame | None = None, group: str = "config",
+                           groups: Sequence | None = None, show_runs: bool = True,
+                           axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
+    """The paper's Fig. 3 for any set of runs: critic loss, return, actor and critic gradient norms.
+
+    ``train`` is :func:`read_train_logs` output; ``curves`` (optional) is
+    :func:`course_lib.results.curve_summary` output for the return panel (crashed runs carried
+    forward, as in the paper). Runs are grouped by the ``group`` column (default: the head
+    configuration, e.g. ``modern4`` vs ``modern4+sn``). Per group the thick line is the mean over
+    runs (geometric mean on the log-scale panels) with a ± one standard error band; with
+    ``show_runs`` each run is also drawn thinly, because averaging hides exactly the spikes Fig. 3
+    is about. A crash (a ``nonfinite`` row) is marked with an x at the run's last finite value;
+    non-finite values are left out of the means. Returns the figure (2 x 2 panels, the
+    paper's layout; or pass four ``axes``).
+    """
+    if train.empty:
+        raise ValueError("no diagnostics to plot: read_train_logs found no train.csv rows")
+    missing = {group, "frame", *FIG3_METRICS} - set(train.columns)
+    if missing:
+        raise ValueError(f"train has no columns {sorted(missing)}; pass read_train_logs(load_runs(ROOT))")
+    order = _group_order(train[group], groups)
+    if axes is None:
+        fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+        axes = axes.ravel()
+    elif len(axes) != 4:
+        raise ValueError(f"plot_training_dynamics draws 4 panels, got {len(axes)} axes")
+    loss_ax, return_ax, actor_ax, critic_ax = axes
+    panels = {"critic_loss": loss_ax, "actor_grad_norm": actor_ax, "critic_grad_norm": critic_ax}
+    colors = {g: f"C{i}" for i, g in enumerate(order)}
+    for g in order:
+        part = train[train[group] == g]
+        n_runs = part["run_dir"].nunique() if "run_dir" in part else 1
+        for column, ax in panels.items():
+            title, log = FIG3_METRICS[column]
+            if show_runs and "run_dir" in part:
+                for _, run in part.groupby("run_dir"):
+                    ax.plot(run["frame"], run[column], color=colors[g], alpha=0.25, linewidth=0.7)
+            stats = _mean_se_by_frame(part, column, log)
+            ax.plot(stats["frame"], stats["mean"], color=colors[g], linewidth=2, label=f"{g} (n={n_runs})")
+            ax.fill_between(stats["frame"], stats["lo"], stats["hi"], color=colors[g], alpha=0.2, linewidth=0)
+            if "nonfinite" in part:  # a crash: an x at the run's last finite value of this metric
+                crashes = [(run.loc[run["nonfinite"] == 1, "frame"].iloc[0],
+                            run.loc[np.isfinite(run[column].astype(float)), column].iloc[-1])
+                           for _, run in part.groupby("run_dir" if "run_dir" in part else group)
+                           if (run["nonfinite"] == 1).any() and np.isfinite(run[column].astype(float)).any()]
+                ax.scatter([f for f, _ in crashes], [v for _, v in crashes], marker="x", s=60,
+                           color=colors[g], zorder=3)
+            ax.set_title(title + (" (log scale)" if log and column != "critic_loss" else ""))
+            if log:
+                ax.set_yscale("log")
+        if curves is not None and group in curves.columns:
+            c = curves[curves[group] == g].sort_values("frame")
+            if len(c):
+                return_ax.plot(c["frame"], c["mean"], color=colors[g], linewidth=2,
+                               label=f"{g} (n={int(c['n'].max())})")
+                band = c["se"].notna()
+                return_ax.fill_between(c["frame"][band], (c["mean"] - c["se"])[band],
+                                       (c["mean"] + c["se"])[band], color=colors[g], alpha=0.2, linewidth=0)
+    return_ax.set_title("eval return")
+    if curves is None:
+        return_ax.text(0.5, 0.5, "no eval curves given", ha="center", va="center", transform=return_ax.transAxes)
+    for ax in axes:
+        ax.set_xlabel("environment frames")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig
+
+
+def sigma_columns(train: pd.DataFrame, network: str = "critic", head: str | None = "q1") -> list[str]:
+    """The ``sigma/<network>/<layer>`` columns of ``train`` (critic: of one head, ``q1`` by default)."""
+    prefix = f"sigma/{network}/" + (f"{head}." if head and network == "critic" else "")
+    columns = [c for c in train.columns if c.startswith(prefix)]
+    if not columns:
+        raise ValueError(f"train has no {prefix}* columns; the networks logged are "
+                         f"{sorted({c.split('/')[1] for c in train.columns if c.startswith('sigma/')})}")
+    return columns
+
+
+def plot_spectral_norms(train: pd.DataFrame, network: str = "critic", head: str | None = "q1",
+                        group: str = "config", groups: Sequence | None = None,
+                        axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
+    """Spectral norm of each head layer over training (mean over runs), one panel per group.
+
+    The largest singular value of every Linear of the head, as ``train.csv`` logs it (measured with
+    ``torch.linalg``, after SN's division when SN is on). Their product bounds how steep the critic
+    can be (eq. 5), and so the gradient ``dQ/da`` the actor receives (eq. 3): the dashed line at 1
+    is where SN holds the normalized layers. Log scale; first layers light, last layers dark.
+    """
+    if train.empty:
+        raise ValueError("no diagnostics to plot: read_train_logs found no train.csv rows")
+    columns = sigma_columns(train, network, head)
+    order = _group_order(train[group], groups)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(order), figsize=(4.6 * len(order), 3.6), squeeze=False, sharey=True)
+        axes = axes.ravel()
+    elif len(axes) < len(order):
+        raise ValueError(f"got {len(axes)} axes for {len(order)} groups")
+    cmap = plt.get_cmap("viridis")
+    prefix = f"sigma/{network}/"
+    for ax, g in zip(axes, order):
+        part = train[train[group] == g]
+        means = part.groupby("frame")[columns].mean()
+        for i, column in enumerate(columns):
+            ax.plot(means.index, means[column], color=cmap(i / max(1, len(columns) - 1)),
+                    label=column[len(prefix):])
+        ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        n = part["run_dir"].nunique() if "run_dir" in part else 1
+        ax.set_title(f"{g}: {network}{'/' + head if head and network == 'critic' else ''} (n={n})")
+        ax.set_xlabel("environment frames")
+    axes[0].set_ylabel("spectral norm σ_max (log scale)")
+    axes[0].legend(fontsize="x-small", ncol=2 if len(columns) > 8 else 1)
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig
+
+
+def diagnostics_summary(train: pd.DataFrame, group: str = "config", groups: Sequence | None = None,
+                        last_fraction: float = 0.25) -> pd.DataFrame:
+    """Fig. 3 in numbers, per group: the diagnostics at the start and over the last part of training.
+
+    Columns: ``runs``; ``critic_loss_end`` (mean over runs of each run's mean over the last
+    ``last_fraction`` of its rows); ``actor_grad_start`` / ``actor_grad_end`` (same, first row /
+    last part), ``actor_grad_max`` (largest logged value of any run: the spikes);
+    ``critic_grad_end``, ``critic_grad_max``; ``critic_sigma_prod_end`` (product over the q1 head's
+    layers of the logged spectral norms, the eq. 5 factor for a plain MLP; for residual heads a
+    measure of weight growth, not the bound) and ``nonfinite_runs`` (runs that crashed). A crashed
+    run contributes its rows *before* the crash (its last row holds NaN or inf), so ``_end`` means
+    "just before the crash" for it.
+    """
+    if not 0 < last_fraction <= 1:
+        raise ValueError(f"last_fraction must be in (0, 1], got {last_fraction}")
+    order = _group_order(train[group], groups)
+    try:
+        sigmas = sigma_columns(train, "critic", "q1")
+    except ValueError:
+        sigmas = []
+    rows = []
+    for g in order:
+        per_run = []
+        for _, run in train[train[group] == g].groupby("run_dir" if "run_dir" in train else group):
+            crashed = bool((run.get("nonfinite", pd.Series(0)) == 1).any())
+            run = run.sort_values("frame")
+            finite = np.isfinite(run[["critic_loss", "actor_grad_norm", "critic_grad_norm"]].astype(float)
+                                 .fillna(0)).all(axis=1)
+            run = run[finite & (run.get("nonfinite", 0) != 1)] if crashed else run
+            if run.empty:
+                per_run.append({"nonfinite": crashed})
+                continue
+            tail = run.iloc[-max(1, int(round(len(run) * last_fraction))):]
+            per_run.append({
+                "critic_loss_end": tail["critic_loss"].mean(),
+                "actor_grad_start": run["actor_grad_norm"].dropna().iloc[0] if run["actor_grad_norm"].notna().any() else np.nan,
+                "actor_grad_end": tail["actor_grad_norm"].mean(),
+                "actor_grad_max": run["actor_grad_norm"].max(),
+                "critic_grad_end": tail["critic_grad_norm"].mean(),
+                "critic_grad_max": run["critic_grad_norm"].max(),
+                "critic_sigma_prod_end": float(np.prod(tail[sigmas].iloc[-1])) if sigmas else np.nan,
+                "nonfinite": crashed,
+            })
+        frame = pd.DataFrame(per_run)
+        rows.append({group: g, "runs": len(frame),
+                     **{k: frame[k].max() if k.endswith("_max") else frame[k].mean()
+                        for k in frame.columns if k != "nonfinite"},
+                     "nonfinite_runs": int(frame["nonfinite"].sum())})
+    return pd.DataFrame(rows)
+
+
+# =========================================================================== single training runs
+# Owned by notebooks 02, 06 and 07 (and the training panel of course_lib.widgets). Inputs: what
+# course_lib.train.train returns (RunResult.eval / .train), a run directory's eval.csv / train.csv,
+# or the row lists a train() callback receives while the run goes on (for live plots).
+RUN_PANELS = {  # panel name -> title, log scale
+    "return": ("eval return (mean action)", False),
+    "critic_loss": ("critic loss, eq. (2)", True),
+    "grad_norms": ("gradient norms (actor solid, critic dashed)", True),
+}
+
+
+def _numeric(rows) -> pd.DataFrame:
+    table = pd.DataFrame(rows).replace("", np.nan)
+    return table.apply(pd.to_numeric, errors="coerce") if len(table) else table
+
+
+def plot_runs(runs: dict, axes: Sequence[plt.Axes], panels: Sequence[str] = ("return", "grad_norms"),
+              frame_budget: int | None = None) -> None:
+    """Draw training runs vs environment frames, one panel per name in ``panels``.
+
+    ``runs`` maps a label to ``(eval, train)``: DataFrames or lists of row dicts with the columns of
+    ``eval.csv`` (``frame, eval_return, crashed``) and ``train.csv`` (``frame, critic_loss,
+    actor_grad_norm, critic_grad_norm, ...``). Panels: ``"return"``, ``"critic_loss"``,
+    ``"grad_norms"`` (actor solid, critic dashed, log scale). A crash (the eval row with
+    ``crashed=1``) is marked with a red x. Draws into the given ``axes`` (one per panel; works with
+    pyplot axes and with a plain ``matplotlib.figure.Figure``'s, as the live panel uses).
+    ``frame_budget`` fixes the x axis to the whole run (a live plot then fills in from the left).
+    """
+    unknown = [p for p in panels if p not in RUN_PANELS]
+    if unknown or len(axes) != len(panels):
+        raise ValueError(f"panels must be {len(axes)} names from {list(RUN_PANELS)}, got {list(panels)}")
+    for i, (label, (eval_rows, train_rows)) in enumerate(runs.items()):
+        evals, train = _numeric(eval_rows), _numeric(train_rows)
+        color = f"C{i}"
+        for ax, panel in zip(axes, panels):
+            if panel == "return" and len(evals):
+                crashed = evals["crashed"] == 1 if "crashed" in evals else pd.Series(False, index=evals.index)
+                ok = evals[~crashed]
+                ax.plot(ok["frame"], ok["eval_return"], "o-", color=color, markersize=3, label=label)
+                ax.scatter(evals["frame"][crashed], evals["eval_return"][crashed], marker="x", s=60,
+                           color="red", zorder=3, label="crash" if crashed.any() else None)
+            elif panel == "critic_loss" and "critic_loss" in train:
+                ax.plot(train["frame"], train["critic_loss"], color=color, label=label)
+            elif panel == "grad_norms":
+                for column, style, who in (("actor_grad_norm", "-", "actor"), ("critic_grad_norm", "--", "critic")):
+                    if column in train:
+                        ax.plot(train["frame"], train[column], color=color, linestyle=style, label=f"{label}: {who}")
+    for ax, panel in zip(axes, panels):
+        title, log = RUN_PANELS[panel]
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("environment frames")
+        if frame_budget:
+            ax.set_xlim(-0.02 * frame_budget, 1.02 * frame_budget)
+        if log and any(line.get_ydata().size for line in ax.get_lines()):
+            ax.set_yscale("log")
+        if not ax.get_lines():
+            ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+        elif ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")

@@ -256,10 +256,10 @@ def show_run(result, panels=("return", "grad_norms")) -> None:
     plt.show()
 
 
-def _runs_png(label: str, eval_rows, train_rows, panels=("return", "grad_norms")) -> bytes:
+def _runs_png(label: str, eval_rows, train_rows, frame_budget: int, panels=("return", "grad_norms")) -> bytes:
     fig = Figure(figsize=(10, 3.2))  # not pyplot: safe in a background thread, never auto-displayed
     FigureCanvasAgg(fig)
-    plots.plot_runs({label: (eval_rows, train_rows)}, fig.subplots(1, len(panels)), panels)
+    plots.plot_runs({label: (eval_rows, train_rows)}, fig.subplots(1, len(panels)), panels, frame_budget)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
@@ -314,10 +314,14 @@ class TrainingPanel:
                                 f"{' + SN' if self.sn.value else ''}): run the notebook to use it")
         return bundle
 
+    def arguments(self) -> dict:
+        """The controls as the arguments of :func:`run_pixel_agent` (and :func:`pixel_run_config`)."""
+        return dict(agent=self.agent, task=self.task.value, arch=self.arch.value, depth=self.depth.value,
+                    sn=self.sn.value, frames=self.frames.value, seed=self.seed.value, quick=self.quick)
+
     def config(self) -> TrainConfig:
         """The configuration the controls describe (raises ``ValueError`` for a bad combination)."""
-        return pixel_run_config(self.agent, self.task.value, self.arch.value, self.depth.value, self.sn.value,
-                                self.frames.value, self.seed.value, self.quick)
+        return pixel_run_config(**self.arguments())
 
     @property
     def running(self) -> bool:
@@ -327,28 +331,27 @@ class TrainingPanel:
         """Start a run with the current controls (ignored while one is running)."""
         if self.running:
             return
+        arguments = self.arguments()
         try:
-            config = self.config()
+            config = pixel_run_config(**arguments)
         except ValueError as err:
             self.status.value = f"<b>Cannot run:</b> {err}"
             return
         self.result, self.error = None, None
         self._stop.clear()
         self._started = time.perf_counter()
-        self._label = heads_label(config)
+        self._label, self._budget = heads_label(config), config.frames
         self._draw([], [])
         self.status.value = f"running: {describe_run_config(config)} (first evaluation under way)"
         self.run_button.disabled, self.stop_button.disabled = True, False
-        self._thread = threading.Thread(target=self._train, args=(config,), daemon=True)
+        self._thread = threading.Thread(target=self._train, args=(arguments,), daemon=True)
         self._thread.start()
         if wait:
             self._thread.join()
 
-    def _train(self, config: TrainConfig) -> None:
-        from course_lib.train import train
-
+    def _train(self, arguments: dict) -> None:
         try:
-            self.result = train(config, progress=False, callback=self._on_event, stop=self._stop)
+            self.result = run_pixel_agent(**arguments, callback=self._on_event, stop=self._stop)
             self._draw(self.result.eval, self.result.train)
             last = self.result.last_return
             self.status.value = (f"{self.result.status} after {self.result.frames_done:,} frames"
@@ -364,12 +367,12 @@ class TrainingPanel:
         self._draw(event.eval_rows, event.train_rows)
         seconds = time.perf_counter() - self._started
         last = event.eval_rows[-1]["eval_return"] if event.eval_rows else None
+        speed = f" · {event.frame / seconds:.0f} frames/s" if event.frame and seconds > 0 else ""
         self.status.value = (f"frame {event.frame:,} / {event.config.frames:,}"
-                             f"{'' if last is None else f' · last eval return {last:.1f}'}"
-                             f" · {event.frame / max(seconds, 1e-9):.0f} frames/s")
+                             f"{'' if last is None else f' · last eval return {last:.1f}'}{speed}")
 
     def _draw(self, eval_rows, train_rows) -> None:
-        png = _runs_png(self._label, eval_rows, train_rows)
+        png = _runs_png(self._label, eval_rows, train_rows, self._budget)
         self.output.outputs = ()
         self.output.append_display_data(Image(data=png, format="png"))
 

@@ -1,0 +1,123 @@
+"""What SAC and DDPG share: the twin critic, target networks, gradient norms, acting mode.
+
+Both agents of the paper (Sec. 2.2) train a critic ``Q_psi(a, s)`` on the Bellman residual of
+eq. (2) against a *target* critic "whose weights are the exponentially averaged weights of the
+critic", and both use two critics and the minimum of their targets (clipped double Q-learning, as
+DrQ and DrQ-v2 do). The actor-specific parts (eq. 1 vs. scheduled noise) live in ``sac.py`` and
+``ddpg.py``.
+
+Features. From states the heads read the flat state vector. From pixels a conv encoder (trained by
+the critic's loss only) gives flat conv features, and each of actor and critic has its own small
+trunk (Linear -> LayerNorm -> tanh to 50 dims, :class:`course_lib.nets.Trunk`) before its head: that
+is DrQ-v2's layout, and DrQ's too (DrQ's actor and critic encoders share the conv layers and each
+has its own Linear + LayerNorm).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import torch
+from torch import nn
+
+from course_lib.config import TrainConfig
+from course_lib.nets import Trunk, make_head
+
+
+class Critic(nn.Module):
+    """Twin Q-functions ``Q1(s, a), Q2(s, a)`` on ``[trunk(features) || action]`` (eq. 4's input).
+
+    ``features`` are the flat state (``trunk`` is the identity) or the conv encoder's output
+    (``trunk`` is Linear -> LayerNorm -> tanh). The heads ``q1``, ``q2`` come from
+    :func:`course_lib.nets.make_head` with the run's ``arch``, ``depth``, ``sn`` and ``hidden_dim``.
+    """
+
+    def __init__(self, in_dim: int, action_dim: int, config: TrainConfig, pixels: bool):
+        super().__init__()
+        self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
+        head_in = (config.feature_dim if pixels else in_dim) + action_dim
+        self.q1 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn)
+        self.q2 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn)
+
+    def forward(self, features: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.cat([self.trunk(features), action], dim=-1)
+        return self.q1(h), self.q2(h)
+
+
+def make_target(online: nn.Module) -> nn.Module:
+    """A target network: a copy of ``online`` that is never trained, only averaged (:func:`soft_update`).
+
+    It stays in *training* mode on purpose: with spectral normalization each forward then runs
+    one power-iteration step on the target's own ``u``/``v`` buffers, so the target normalizes its
+    averaged weights by their own estimated sigma (COURSE.md). It is only ever called under
+    ``torch.no_grad()``.
+    """
+    target = copy.deepcopy(online)
+    target.requires_grad_(False)
+    target.train()
+    return target
+
+
+@torch.no_grad()
+def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """``target <- (1 - tau) * target + tau * online`` over all parameters (Polyak / EMA).
+
+    With spectral normalization the parameters are the *un-normalized* weights (the
+    parametrization's ``original``), so the target averages those and keeps its own power-iteration
+    buffers; buffers are never copied.
+    """
+    target_params = list(target.parameters())
+    online_params = list(online.parameters())
+    if len(target_params) != len(online_params):
+        raise ValueError("target and online networks have different parameter lists")
+    # One fused kernel per parameter group instead of a Python loop (matters on CUDA).
+    torch._foreach_lerp_(target_params, online_params, tau)
+
+
+def grad_norm(parameters) -> torch.Tensor:
+    """L2 norm of all gradients together, as a tensor on their device (no host sync).
+
+    Taken right after ``backward()`` and before any clipping (the agents do not clip), which is
+    what the paper's Fig. 3 plots.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(grads, norm_type=2.0)
+
+
+def nonfinite(*tensors: torch.Tensor) -> torch.Tensor:
+    """A 0-d bool tensor: does any of ``tensors`` hold a NaN or an infinity? (no host sync)"""
+    return ~torch.stack([torch.isfinite(t).all() for t in tensors]).all()
+
+
+@contextlib.contextmanager
+def acting_mode(*modules: nn.Module | None):
+    """Eval mode for acting: spectral norm then uses its stored ``u, v`` and does not iterate.
+
+    Acting must not change the networks (as in DrQ / DrQ-v2, which act under ``eval_mode``);
+    the previous modes are restored afterwards.
+    """
+    modules = [m for m in modules if m is not None]
+    previous = [[sub.training for sub in m.modules()] for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, flags in zip(modules, previous):
+            for sub, flag in zip(m.modules(), flags):
+                sub.training = flag
+
+
+def obs_to_tensor(obs, device: torch.device) -> torch.Tensor:
+    """One observation from the environment as a batch of one on ``device`` (pixels stay uint8)."""
+    return torch.as_tensor(obs, device=device).unsqueeze(0)
+
+
+def maybe_compile(module: nn.Module, enabled: bool) -> nn.Module:
+    """``module.compile()`` in place when asked (state_dict keys stay the same)."""
+    if enabled:
+        module.compile()
+    return module

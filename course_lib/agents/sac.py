@@ -1,0 +1,268 @@
+"""Soft actor-critic with DrQ's recipe (Kostrikov, Yarats, Fergus 2020): the paper's main agent.
+
+The paper (Sec. 2.2, 3.1) adopts DrQ and changes only the heads. One update, top to bottom:
+
+1. ``update_critic``: the soft Bellman residual of **eq. (2)**,
+   ``(Q(a, s_t) - [r_t + gamma (min_i Q_target_i(a', s_{t+1}) - alpha log pi(a'|s_{t+1}))])^2``
+   with ``a' ~ pi(s_{t+1})``, for both critics. From pixels DrQ averages that target over K=2
+   random shifts of ``s_{t+1}`` and sums the loss over M=2 random shifts of ``s_t``.
+2. ``update_actor`` (every 2nd update): the actor samples ``a = tanh(mu + eps * sigma)``
+   (**eq. 1**) with the reparametrization trick and ascends ``min_i Q_i(a, s) - alpha log pi(a|s)``;
+   the gradient flows *through* the critic into the actor, **eq. (3)** -- exactly the path the paper
+   shows can explode with deep heads. The temperature alpha is tuned towards entropy ``-|A|``.
+3. ``update_target`` (every 2nd update): EMA of critic and encoder weights, tau = 0.01.
+
+The conv encoder (pixels) is trained by the critic loss only; the actor reads its features
+detached. Differences from DrQ's code, all deliberate and small: the K (and M) augmented copies are
+batched into one forward pass; the actor update reuses the conv features computed for the critic
+update (DrQ recomputes them after the critic step).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.agents.common import (Critic, acting_mode, grad_norm, make_target, maybe_compile,
+                                      nonfinite, obs_to_tensor, soft_update)
+from course_lib.augment import RandomShift
+from course_lib.config import TrainConfig
+from course_lib.nets import ConvEncoder, Trunk, make_head
+
+__all__ = ["SACAgent", "GaussianActor", "squashed_gaussian_log_prob", "sample_squashed_gaussian",
+           "soft_bellman_target", "sac_actor_loss", "temperature_loss"]
+
+
+# ------------------------------------------------------------------------------- the equations
+def squashed_gaussian_log_prob(pre_tanh: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """``log pi(a|s)`` of ``a = tanh(u)``, ``u ~ N(mu, sigma^2)`` (eq. 1), summed over action dims.
+
+    Change of variables: ``log pi(a) = log N(u; mu, sigma) - sum_j log(1 - tanh(u_j)^2)``. The
+    correction is computed as ``2 (log 2 - u - softplus(-2u))``, the same quantity written so that
+    it stays finite when ``|u|`` is large (where ``1 - tanh(u)^2`` underflows to 0).
+    Returns shape ``(batch, 1)``.
+    """
+    gaussian = -0.5 * ((pre_tanh - mu) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    tanh_correction = 2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))
+    return (gaussian - tanh_correction).sum(dim=-1, keepdim=True)
+
+
+def sample_squashed_gaussian(mu: torch.Tensor, log_std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. (1): ``a = tanh(mu + eps * sigma)``, ``eps ~ N(0, 1)``, and its log-probability.
+
+    Reparametrized (the sample is a differentiable function of ``mu`` and ``sigma``), which is what
+    lets eq. (3) take the actor's gradient through the critic.
+    """
+    pre_tanh = mu + torch.randn_like(mu) * log_std.exp()
+    return torch.tanh(pre_tanh), squashed_gaussian_log_prob(pre_tanh, mu, log_std)
+
+
+def soft_bellman_target(reward: torch.Tensor, discount: torch.Tensor, next_q1: torch.Tensor,
+                        next_q2: torch.Tensor, next_log_prob: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """The bracket of eq. (2): ``r + discount * (min(Q1', Q2') - alpha * log pi(a'|s'))``.
+
+    ``discount`` is what the replay buffer returns: ``gamma`` times dm_control's discount (1 at
+    time limits, so the agent bootstraps there). ``-alpha log pi`` is the entropy bonus
+    ``alpha H(pi)`` of eq. (2), estimated with the sampled ``a'``. All inputs ``(batch, 1)``.
+    """
+    soft_value = torch.min(next_q1, next_q2) - alpha * next_log_prob
+    return reward + discount * soft_value
+
+
+def sac_actor_loss(q1: torch.Tensor, q2: torch.Tensor, log_prob: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """SAC's actor loss ``E[alpha log pi(a|s) - min(Q1, Q2)(s, a)]`` with ``a`` from eq. (1).
+
+    Its gradient w.r.t. the actor flows through ``Q(s, a)`` into ``a``: eq. (3).
+    """
+    return (alpha * log_prob - torch.min(q1, q2)).mean()
+
+
+def temperature_loss(log_alpha: torch.Tensor, log_prob: torch.Tensor, target_entropy: float) -> torch.Tensor:
+    """Alpha's loss ``E[alpha (-log pi - H_target)]``: alpha grows when entropy is below target."""
+    return (log_alpha.exp() * (-log_prob - target_entropy).detach()).mean()
+
+
+# ------------------------------------------------------------------------------- the networks
+class GaussianActor(nn.Module):
+    """``features -> (mu, log_std)`` of eq. (1); ``log_std`` squashed into ``[log_std_min, log_std_max]``."""
+
+    def __init__(self, in_dim: int, action_dim: int, config: TrainConfig, pixels: bool):
+        super().__init__()
+        self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
+        head_in = config.feature_dim if pixels else in_dim
+        self.head = make_head(config.actor_arch, head_in, 2 * action_dim, config.hidden_dim,
+                              config.actor_depth, config.actor_sn)
+        self.log_std_min, self.log_std_max = config.log_std_min, config.log_std_max
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_std = self.head(self.trunk(features)).chunk(2, dim=-1)
+        # DrQ: a tanh keeps log_std in bounds smoothly (no dead gradient as with clamping).
+        log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
+        return mu, log_std
+
+
+# ------------------------------------------------------------------------------- the agent
+class SACAgent:
+    """DrQ: SAC from states or pixels, with heads chosen by ``config`` (arch, depth, sn per network).
+
+    ``act(obs, step, eval_mode)`` returns an action in ``[-1, 1]^d``; ``update(batch, step)`` runs
+    one update on a batch of tensors (``obs, action, reward, discount, next_obs``) and returns the
+    diagnostics as tensors on the device (pulled to the host only when they are logged).
+    """
+
+    name = "sac"
+
+    def __init__(self, config: TrainConfig, obs_shape: tuple[int, ...], action_dim: int, device: torch.device):
+        self.config = config
+        self.device = torch.device(device)
+        self.pixels = config.obs == "pixels"
+        self.action_dim = action_dim
+        self.target_entropy = -float(action_dim)  # SAC's heuristic -|A|
+        self.updates = 0  # number of update() calls so far (sets the actor/target rhythm)
+
+        if self.pixels:
+            self.encoder = maybe_compile(ConvEncoder(obs_shape).to(self.device), config.compile)
+            self.encoder_target = make_target(self.encoder)  # DrQ: the target critic has its own encoder
+            self.augment = RandomShift(config.augment_pad)
+            in_dim = self.encoder.out_dim
+        else:
+            self.encoder = self.encoder_target = self.augment = None
+            in_dim = obs_shape[0]
+        self.actor = maybe_compile(GaussianActor(in_dim, action_dim, config, self.pixels).to(self.device), config.compile)
+        self.critic = maybe_compile(Critic(in_dim, action_dim, config, self.pixels).to(self.device), config.compile)
+        self.critic_target = make_target(self.critic)
+        self.log_alpha = torch.tensor(math.log(config.init_temperature), device=self.device, requires_grad=True)
+
+        critic_params = list(self.critic.parameters())
+        if self.pixels:
+            critic_params += list(self.encoder.parameters())  # the encoder learns from eq. (2) only
+        self.critic_params = critic_params
+        self.critic_opt = torch.optim.Adam(critic_params, lr=config.lr, fused=True)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=config.lr, fused=True)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=config.lr, fused=True)
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        return self.log_alpha.exp()
+
+    # --------------------------------------------------------------------------- acting
+    def act(self, obs: np.ndarray, step: int, eval_mode: bool) -> np.ndarray:
+        """Evaluation: the mean action ``tanh(mu)``; training: a sample from eq. (1)."""
+        with acting_mode(self.encoder, self.actor):
+            features = obs_to_tensor(obs, self.device)
+            if self.pixels:
+                features = self.encoder(features)
+            mu, log_std = self.actor(features)
+            action = torch.tanh(mu) if eval_mode else sample_squashed_gaussian(mu, log_std)[0]
+        return action[0].cpu().numpy()
+
+    # --------------------------------------------------------------------------- learning
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        """One DrQ update. ``step`` (agent steps so far) is unused by SAC; DDPG's schedule needs it."""
+        c = self.config
+        obs, action, reward, discount, next_obs = (batch[k] for k in ("obs", "action", "reward", "discount", "next_obs"))
+        k, m = c.target_augs, c.critic_augs
+        if self.pixels:
+            # M random shifts of s_t (trained through), K of s_{t+1} (targets only).
+            features = self.encoder(self.augment(obs.repeat(m, 1, 1, 1)))
+            with torch.no_grad():
+                next_views = self.augment(next_obs.repeat(k, 1, 1, 1))
+                next_features = self.encoder(next_views)               # the actor's view of s_{t+1}
+                next_features_target = self.encoder_target(next_views)  # the target critic's view
+        else:
+            features = obs.repeat(m, 1)
+            next_features = next_features_target = next_obs.repeat(k, 1)
+
+        metrics = self.update_critic(features, action, reward, discount, next_features, next_features_target)
+        self.updates += 1
+        if self.updates % c.actor_update_every == 0:
+            # The actor sees the first view's conv features, detached: the encoder learns from eq. (2) only.
+            actor_metrics = self.update_actor(features[: obs.shape[0]].detach())
+            actor_metrics["nonfinite"] = actor_metrics["nonfinite"] | metrics["nonfinite"]
+            metrics.update(actor_metrics)
+        if self.updates % c.target_update_every == 0:
+            self.update_target()
+        return metrics
+
+    def update_critic(self, features, action, reward, discount, next_features, next_features_target):
+        """Eq. (2): regress both critics on the soft Bellman target, averaged over K views of s'."""
+        batch = action.shape[0]
+        k, m = self.config.target_augs, self.config.critic_augs
+        with torch.no_grad():
+            mu, log_std = self.actor(next_features)
+            next_action, next_log_prob = sample_squashed_gaussian(mu, log_std)  # a' ~ pi(s'), eq. (1)
+            next_q1, next_q2 = self.critic_target(next_features_target, next_action)
+            target = soft_bellman_target(reward.repeat(k, 1), discount.repeat(k, 1), next_q1, next_q2,
+                                         next_log_prob, self.alpha)
+            target = target.view(k, batch, 1).mean(0)  # DrQ: average over the K augmentations
+
+        q1, q2 = self.critic(features, action.repeat(m, 1))
+        q1, q2 = q1.view(m, batch, 1), q2.view(m, batch, 1)
+        # DrQ sums the two critics' mean squared errors over the M augmentations.
+        critic_loss = ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
+
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        critic_grad_norm = grad_norm(self.critic_params)
+        self.critic_opt.step()
+        return {"critic_loss": critic_loss.detach(), "q_mean": q1[0].detach().mean(),
+                "critic_grad_norm": critic_grad_norm,
+                "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
+
+    def update_actor(self, features):
+        """Eq. (3): ascend ``min Q(s, a) - alpha log pi`` through the critic; then tune alpha."""
+        mu, log_std = self.actor(features)
+        action, log_prob = sample_squashed_gaussian(mu, log_std)
+        q1, q2 = self.critic(features, action)
+        actor_loss = sac_actor_loss(q1, q2, log_prob, self.alpha.detach())
+
+        self.actor_opt.zero_grad(set_to_none=True)
+        # Only the actor's parameters get gradients; the critic is just the path (eq. 3).
+        actor_loss.backward(inputs=list(self.actor.parameters()))
+        actor_grad_norm = grad_norm(self.actor.parameters())
+        self.actor_opt.step()
+
+        alpha_loss = temperature_loss(self.log_alpha, log_prob, self.target_entropy)
+        self.alpha_opt.zero_grad(set_to_none=True)
+        alpha_loss.backward()
+        self.alpha_opt.step()
+        return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
+                "alpha": self.alpha.detach(),
+                "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm, self.log_alpha.detach())}
+
+    def update_target(self) -> None:
+        """EMA of the critic (DrQ: with its encoder): ``target <- (1 - tau) target + tau online``."""
+        soft_update(self.critic_target, self.critic, self.config.tau)
+        if self.pixels:
+            soft_update(self.encoder_target, self.encoder, self.config.tau)
+
+    # --------------------------------------------------------------------------- bookkeeping
+    def networks(self) -> dict[str, nn.Module]:
+        nets = {"actor": self.actor, "critic": self.critic, "critic_target": self.critic_target}
+        if self.pixels:
+            nets.update(encoder=self.encoder, encoder_target=self.encoder_target)
+        return nets
+
+    def head_modules(self) -> dict[str, nn.Module]:
+        """The heads whose layers' spectral norms are logged: ``{"critic/q1": ..., "actor": ...}``."""
+        return {"critic/q1": self.critic.q1, "critic/q2": self.critic.q2, "actor": self.actor.head}
+
+    def state_dict(self) -> dict:
+        state = {name: net.state_dict() for name, net in self.networks().items()}
+        state.update(log_alpha=self.log_alpha.detach().clone(), updates=self.updates,
+                     critic_opt=self.critic_opt.state_dict(), actor_opt=self.actor_opt.state_dict(),
+                     alpha_opt=self.alpha_opt.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, net in self.networks().items():
+            net.load_state_dict(state[name])
+        with torch.no_grad():
+            self.log_alpha.copy_(state["log_alpha"])
+        self.updates = int(state["updates"])
+        self.critic_opt.load_state_dict(state["critic_opt"])
+        self.actor_opt.load_state_dict(state["actor_opt"])
+        self.alpha_opt.load_state_dict(state["alpha_opt"])

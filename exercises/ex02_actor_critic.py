@@ -1,0 +1,100 @@
+# Generated from solutions/ex02_actor_critic.py by tools/make_exercises.py: replace each
+# `raise NotImplementedError(...)` with your code (keep the signatures).
+"""Exercises of notebook 02 (actor-critic: from Q-learning to DDPG and SAC).
+
+Write each function body where it says ``raise NotImplementedError``; each is a few lines of PyTorch.
+Check one exercise in the notebook with ``checks.check("ex02_actor_critic.<name>")``, or all of them
+with ``pytest tests/test_exercises.py --exercises exercises``.
+
+Shapes: a batch of ``B`` transitions; rewards, discounts, Q-values and log-probabilities are
+``(B, 1)`` tensors; actions and Gaussian parameters are ``(B, action_dim)``.
+The equation numbers are those of the paper (Bjorck, Gomes & Weinberger 2021, Sec. 2.2).
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def soft_bellman_target(reward, discount, next_q1, next_q2, next_log_prob, alpha):
+    """The bracket of eq. (2): the target the SAC critic regresses on.
+
+        y = r + discount * ( min(Q1'(s', a'), Q2'(s', a')) - alpha * log pi(a' | s') )
+
+    ``a'`` was sampled from the current policy at ``s'``; ``Q1', Q2'`` are the two *target*
+    critics (clipped double Q-learning: take the smaller one). ``-alpha * log pi(a'|s')`` is a
+    one-sample estimate of the entropy bonus ``alpha * H(pi)`` of eq. (2). ``discount`` is what the
+    replay buffer returns: gamma times the environment's discount (0 at a terminal state).
+
+    Args:
+        reward, discount, next_q1, next_q2, next_log_prob: tensors of shape (B, 1).
+        alpha: the entropy temperature, a float or a 0-d tensor.
+
+    Returns:
+        The targets y, shape (B, 1).
+    """
+    raise NotImplementedError("Exercise: write soft_bellman_target(), see its docstring")
+
+
+def squashed_gaussian_log_prob(pre_tanh, mu, log_std):
+    """log pi(a | s) of the tanh-squashed Gaussian of eq. (1), summed over action dimensions.
+
+    The policy samples ``u = mu + eps * sigma`` with ``eps ~ N(0, 1)`` and acts ``a = tanh(u)``.
+    By the change of variables formula, with ``sigma = exp(log_std)``:
+
+        log pi(a) = sum_j [ log N(u_j; mu_j, sigma_j) - log(1 - tanh(u_j)^2) ]
+        log N(u; mu, sigma) = -0.5 * ((u - mu) / sigma)^2 - log sigma - 0.5 * log(2 pi)
+
+    The second term is the *correction* for the tanh squashing. Written as above it fails for large
+    ``|u|`` (``1 - tanh(u)^2`` rounds to 0 and its log to -inf); use the identity
+    ``log(1 - tanh(u)^2) = 2 * (log 2 - u - softplus(-2 u))``, which is exact and always finite.
+
+    Args:
+        pre_tanh: the sampled ``u``, shape (B, action_dim).
+        mu, log_std: the Gaussian's mean and log standard deviation, shape (B, action_dim).
+
+    Returns:
+        log pi(a | s), shape (B, 1).
+    """
+    raise NotImplementedError("Exercise: write squashed_gaussian_log_prob(), see its docstring")
+
+
+def ddpg_actor_loss(actor, critic, features):
+    """DDPG's actor loss, whose gradient is eq. (3): the actor learns *through* the critic.
+
+        loss = - mean over the batch of min(Q1(s, mu(s)), Q2(s, mu(s)))
+
+    Minimizing it moves the actor's action ``mu(s)`` uphill on the critic's Q-surface. The gradient
+    must flow from the critic's output, through the action, into the actor's weights: do not
+    detach the action.
+
+    Args:
+        actor: a module, ``actor(features)`` -> actions of shape (B, action_dim) in [-1, 1].
+        critic: a module, ``critic(features, actions)`` -> the pair ``(q1, q2)``, each (B, 1).
+        features: the batch of states (or encoder features), shape (B, feature_dim).
+
+    Returns:
+        The loss, a 0-d tensor that the actor's parameters can be differentiated through.
+    """
+    raise NotImplementedError("Exercise: write ddpg_actor_loss(), see its docstring")
+
+
+def soft_update(target, online, tau):
+    """Polyak averaging of a target network, in place: ``target <- (1 - tau) * target + tau * online``.
+
+    Both agents regress on targets from a slowly moving copy of the critic (eq. 2: "the target
+    critic - a network whose weights are the exponentially averaged weights of the critic").
+
+    Average the *parameters* only (``module.parameters()``, pairwise in order). Leave buffers
+    alone: with spectral normalization, each network keeps its own power-iteration vectors ``u, v``
+    as buffers, and the target runs its own power iteration on its averaged weights. Do not track
+    gradients through the update (``torch.no_grad()``), and do not change ``online``.
+
+    Args:
+        target, online: two modules of the same architecture.
+        tau: the averaging rate in (0, 1]; ``tau=1`` copies the online weights.
+
+    Returns:
+        None (``target`` is changed in place).
+    """
+    raise NotImplementedError("Exercise: write soft_update(), see its docstring")

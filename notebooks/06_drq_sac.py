@@ -1,0 +1,340 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · DrQ: soft actor-critic from pixels
+#
+# The paper's main agent is **DrQ** (Kostrikov, Yarats & Fergus 2020): SAC (notebook 02) learning
+# from 84×84 camera images, made to work by one simple idea, *random-shift augmentation*. The paper
+# "adopt[s] their hyperparameters" and "only var[ies] the head architecture" (Sec. 3.1): every
+# number of Table 2 and Figs. 1, 2 and 4 comes from this agent with its actor and critic heads
+# swapped for deeper ones (notebook 05). Here we take the agent apart:
+#
+# 1. what the agent sees: stacks of rendered frames;
+# 2. random-shift augmentation (**exercise**);
+# 3. the convolutional encoder and the heads on top of it;
+# 4. a replay memory that stores each frame once;
+# 5. one DrQ update: eq. (2) averaged over augmented views (**exercises**);
+# 6. training, with a panel that plots as it learns.
+#
+# **Pixel learning is a GPU job.** One DrQ update at the paper's batch of 512 takes seconds on a
+# laptop CPU and milliseconds on a GPU, and the paper trains for 500,000 frames (about 250,000
+# updates). On a CPU this notebook runs a *quick* budget that shows every piece working, not an agent
+# that learns; with a GPU the panel below trains with the paper's settings.
+#
+# **Exercises** (`exercises/ex06_drq.py`, 4 points): `random_shift` (2), `drq_target` (1),
+# `drq_critic_loss` (1).
+
+# %%
+import os
+import sys
+
+REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
+if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
+    if not os.path.isdir("/content/deeper-rl"):
+        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
+    # %pip install -q --no-deps -e /content/deeper-rl
+    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
+    os.chdir("/content/deeper-rl/notebooks")
+os.environ.setdefault("MUJOCO_GL", "egl")  # before dm_control is imported; your own value wins
+
+from course_lib.runtime import describe_hardware
+
+print(describe_hardware())
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from course_lib import checks, paper, widgets
+from course_lib.agents import make_agent
+from course_lib.augment import shift_images
+from course_lib.envs import make_env
+from course_lib.nets import ConvEncoder, Trunk, count_parameters, make_head
+from course_lib.replay import ReplayBuffer, to_torch
+
+# %% [markdown]
+# ## 1. What the agent sees
+#
+# The environment renders the scene at 84×84 pixels after every agent step (action repeat 2: each
+# action is applied for two physics control steps, and the two rewards are summed). One image shows
+# where the pole is but not where it is going, so the observation is a **stack of the last 3 frames**,
+# concatenated along the colour channels: 9 channels of `uint8`.
+
+# %%
+env = make_env("cartpole_swingup", "pixels", seed=0, action_repeat=2)
+step = env.reset()
+for _ in range(20):  # push the cart to the right for a while so that the frames differ
+    step = env.step(np.array([1.0]))
+obs = step.observation
+print(env)
+print(f"observation: {obs.shape} {obs.dtype}; action in [-1, 1]^{env.action_dim}; "
+      f"{env.max_episode_agent_steps} agent steps per episode")
+
+frames = [obs[3 * i:3 * i + 3].transpose(1, 2, 0) for i in range(3)]  # oldest first
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.6))
+for ax, frame, title in zip(axes, frames, ["t - 2", "t - 1", "t (newest)"]):
+    ax.imshow(frame)
+    ax.set_title(title, fontsize=10)
+axes[3].imshow(np.abs(frames[2].astype(int) - frames[0]).mean(axis=2), cmap="magma")
+axes[3].set_title("|frame t - frame t-2|: the motion", fontsize=10)
+for ax in axes:
+    ax.axis("off")
+fig.suptitle("one observation: three stacked 84x84 frames", y=1.02)
+plt.show()
+
+# %% [markdown]
+# ## 2. Random-shift augmentation
+#
+# With 500k frames, a critic with millions of weights can memorize pixel positions instead of
+# learning what matters. DrQ's fix: before the critic sees an observation, shift it by a random
+# whole number of pixels, up to 4 in each direction. The image is padded by 4 pixels on every side
+# (repeating the border pixels) and an 84×84 window is cut out at a random offset. All stacked frames
+# of one observation move together; every observation in a batch gets its own shift. The label (the
+# return) of a shifted image is the same, so the critic learns to ignore small translations.
+#
+# Here is our cartpole observation (the newest frame) under five random shifts, and what changed.
+# An offset $(dx, dy)$ moves the 84×84 window by that many pixels, so the picture moves the other
+# way; $(0, 0)$ would be the original.
+
+# %%
+generator = torch.Generator().manual_seed(0)
+batch = torch.as_tensor(obs).unsqueeze(0).repeat(5, 1, 1, 1)  # the same observation five times
+shifts = torch.randint(0, 9, (5, 2), generator=generator)  # (dx, dy) in 0..8; (4, 4) = no shift
+views = shift_images(batch, shifts, pad=4)
+
+fig, axes = plt.subplots(2, 6, figsize=(12, 4.4))
+newest = obs[6:9].transpose(1, 2, 0)
+axes[0, 0].imshow(newest)
+axes[0, 0].set_title("original", fontsize=9)
+axes[1, 0].axis("off")
+for i in range(5):
+    view = views[i, 6:9].permute(1, 2, 0).numpy()
+    dx, dy = (shifts[i] - 4).tolist()
+    axes[0, i + 1].imshow(view.astype(np.uint8))
+    axes[0, i + 1].set_title(f"offset ({dx:+d}, {dy:+d})", fontsize=9)
+    axes[1, i + 1].imshow(np.abs(view - newest).mean(axis=2), cmap="magma")
+    axes[1, i + 1].set_title("|view - original|", fontsize=9)
+for ax in axes.ravel():
+    ax.set_xticks([])
+    ax.set_yticks([])
+plt.show()
+print("window offsets (dx, dy) in pixels:", (shifts - 4).tolist())
+
+# %% [markdown]
+# **Exercise 1** (2 points): write `random_shift(images, pad, generator)` in `exercises/ex06_drq.py`:
+# pad with replicated borders, crop at a random offset per image. (The course's version,
+# `course_lib.augment.random_shift`, does the same with one `grid_sample` call on the GPU, as
+# DrQ-v2 does; your loop over the batch is just as correct.)
+
+# %%
+checks.check("ex06_drq.random_shift")
+
+# %% [markdown]
+# ## 3. The encoder, and the heads on top of it
+#
+# A convolutional **encoder** turns the 9×84×84 stack into features: four 3×3 convolutions with 32
+# filters (strides 2, 1, 1, 1) and ReLUs give 32×35×35 = 39,200 numbers. A **trunk** (Linear →
+# LayerNorm → tanh) compresses them to 50. The actor and the critic each put their **head** on top:
+# the feed-forward networks the paper varies (Sec. 3.1). The encoder is trained by the critic's loss
+# only; the actor reads its features detached (DrQ's choice: the critic's regression gives a cleaner
+# learning signal for the image features than the actor's loss).
+#
+# Where do the parameters sit? The trunk's single Linear layer (39,200 → 50) is by far the largest
+# piece of the base agent; the paper's deep modern critic head (4 residual blocks of width 1024)
+# outgrows it:
+
+# %%
+encoder = ConvEncoder(env.obs_shape)
+features = encoder(torch.as_tensor(obs).unsqueeze(0))
+print(f"encoder: {tuple(obs.shape)} uint8 -> {tuple(features.shape)} features")
+action_dim, hidden = env.action_dim, 1024
+parts = {
+    "conv encoder (shared)": encoder,
+    "trunk, per network: 39200 -> 50": Trunk(encoder.out_dim, 50),
+    "critic head mlp2 (one of two)": make_head("mlp", 50 + action_dim, 1, hidden, depth=2),
+    "critic head mlp4 (one of two)": make_head("mlp", 50 + action_dim, 1, hidden, depth=4),
+    "critic head modern4 (one of two)": make_head("modern", 50 + action_dim, 1, hidden, depth=4),
+    "actor head mlp2 (mu and log sigma)": make_head("mlp", 50, 2 * action_dim, hidden, depth=2),
+    "actor head modern2": make_head("modern", 50, 2 * action_dim, hidden, depth=2),
+}
+print(pd.Series({name: f"{count_parameters(m):,}" for name, m in parts.items()}).to_string())
+
+# %% [markdown]
+# **Question.** SAC has two critics (notebook 02) plus a target copy of each, with their own trunks
+# and (in DrQ) a target encoder. Roughly how many parameters does the full agent with modern4 heads
+# hold? Compare with the paper's Table 3, which reports the memory needed to act (50 MB for mlp2,
+# 247 MB for modern4).
+#
+# ## 4. Replay: every frame stored once
+#
+# DrQ's replay buffer stores each transition's observation *and* next observation as full 9-channel
+# stacks: 2 × 9 × 84 × 84 bytes per transition, **12.7 GB** at its capacity of 100,000. But
+# consecutive stacks share two of their three frames, and the next observation of step $t$ is the
+# observation of step $t+1$. `course_lib.replay.ReplayBuffer` stores each rendered frame once and
+# rebuilds the stacks when it samples:
+
+# %%
+capacity = 100_000
+frame_once = ReplayBuffer(capacity, env.obs_shape, env.action_dim, "pixels")  # memory is paged in as it fills
+drq_bytes = capacity * 2 * int(np.prod(env.obs_shape))
+print(f"at capacity {capacity:,}: DrQ's stacked obs + next_obs {drq_bytes / 1e9:.1f} GB, "
+      f"frames stored once {frame_once.nbytes / 1e9:.1f} GB")
+
+# %% [markdown]
+# Let us fill a small buffer with 60 steps of random actions and check that a sampled transition
+# fits together: the next observation's two older frames must be the observation's two newer ones.
+
+# %%
+buffer = ReplayBuffer(1000, env.obs_shape, env.action_dim, "pixels", seed=0)
+rng = np.random.default_rng(0)
+step = env.reset()
+buffer.add_first(step.observation)
+for _ in range(60):
+    action = rng.uniform(-1, 1, env.action_dim).astype(np.float32)
+    step = env.step(action)
+    buffer.add(action, step.reward, step.discount, step.observation, step.last)
+sample = buffer.sample(8)
+print(buffer)
+print({k: (v.shape, str(v.dtype)) for k, v in sample.items()})
+print("next_obs frames 1-2 == obs frames 2-3 for every sample:",
+      bool((sample["next_obs"][:, :6] == sample["obs"][:, 3:]).all()))
+
+# %% [markdown]
+# ## 5. One DrQ update: eq. (2), averaged over augmented views
+#
+# DrQ's critic loss is eq. (2) of the paper with the augmentation folded in twice:
+#
+# - the **target** is averaged over $K = 2$ random shifts of the next observation
+#   $\mathbf s_{t+1}$ (each shift gives its own features, its own sampled $\mathbf a_{t+1}$ and its own
+#   soft Bellman target): a less noisy regression target;
+# - the **loss** is summed over $M = 2$ random shifts of the observation $\mathbf s_t$, each
+#   regressing on that same averaged target.
+#
+# In code, the $K$ (or $M$) shifted copies of the batch are stacked one after another and pushed
+# through the networks in one call; the rows of view 1 come first, then those of view 2.
+#
+# **Exercise 2** (1 point): `drq_target`, the $K$-averaged soft Bellman target.
+# **Exercise 3** (1 point): `drq_critic_loss`, the loss summed over $M$ views and both critics.
+
+# %%
+checks.check("ex06_drq.drq_target")
+checks.check("ex06_drq.drq_critic_loss")
+
+# %% [markdown]
+# The whole agent is `course_lib.agents.sac.SACAgent` (read it: one update is `update_critic`,
+# `update_actor`, `update_target`, about 100 lines with the equations cited). Here is one update on
+# the batch we just sampled, with the quick CPU settings (batch 8 instead of 512):
+
+# %%
+config = widgets.pixel_run_config(agent="sac", quick=True, seed=0)
+torch.manual_seed(0)
+agent = make_agent(config, env.obs_shape, env.action_dim, "cpu")
+print(f"K = {config.target_augs} target views, M = {config.critic_augs} critic views, batch {len(sample['obs'])}")
+for update in (1, 2):  # the actor (and alpha) and the target critic move every second update
+    metrics = agent.update(to_torch(sample, "cpu"), step=update)
+    print(f"update {update} returns:", ", ".join(sorted(metrics)))
+
+# %% [markdown]
+# How long does one update take on this machine, at the quick batch and at the paper's batch of 512?
+# (Timings vary from machine to machine; on a 2-core laptop CPU the paper's batch takes seconds per
+# update, on a recent GPU a few milliseconds.)
+
+# %% tags=["nbval-ignore-output"]
+for batch_size in (8, 32):
+    timing_batch = to_torch(buffer.sample(batch_size), "cpu")
+    started = time.perf_counter()
+    agent.update(timing_batch, step=0)
+    seconds = time.perf_counter() - started
+    print(f"batch {batch_size:>3}: {seconds:.2f} s per update -> batch 512 about {seconds * 512 / batch_size:.0f} s, "
+          f"250,000 updates about {seconds * 512 / batch_size * 250_000 / 86_400:.0f} days")
+
+# %% [markdown]
+# ## 6. Training, with a live plot
+#
+# The panel trains DrQ with the head you choose and redraws the evaluation return and the gradient
+# norms of actor and critic (the paper's Fig. 3 quantities) as the run goes. Press **Run**; **Stop**
+# ends the run early.
+#
+# - **On a CPU** it uses the *quick* budget (800 frames, batch 8, one evaluation episode at the start
+#   and one at the end): the agent will not learn in that time, but you see the pipeline work and the
+#   gradient norms of different heads.
+# - **On a GPU** it uses the paper's settings (500k frames, batch 512, 10 evaluation episodes every
+#   10k frames): a few hours per run; try `mlp` depth 2, `modern` depth 4 without SN, and with SN.
+
+# %%
+panel = widgets.TrainingPanel(agent="sac")
+panel
+
+# %% [markdown]
+# The panel calls one plain function, `widgets.run_pixel_agent`. This cell calls it directly with
+# the quick budget (whatever the hardware), so you can also train without the panel:
+
+# %% tags=["nbval-ignore-output"]
+result = widgets.run_pixel_agent(agent="sac", task="cartpole_swingup", arch="mlp", depth=2, sn=False,
+                                 seed=1, quick=True)
+widgets.show_run(result)
+
+# %% [markdown]
+# (Returns and gradient norms above are not compared by the course's tests: floating-point rounding
+# differs between CPUs and RL amplifies it. The facts that must hold:)
+
+# %%
+diagnostics = result.train
+print(f"status {result.status}, {result.frames_done} frames, {len(result.eval)} evaluations "
+      f"at frames {result.eval['frame'].tolist()}")
+print(f"{len(diagnostics)} diagnostics rows, all finite: "
+      f"{bool(np.isfinite(diagnostics[['critic_loss', 'actor_grad_norm', 'critic_grad_norm']].to_numpy(float)).all())}")
+
+# %% [markdown]
+# ## The paper's setting, on a GPU
+#
+# The same run at full scale, from a terminal on a machine with a GPU (the defaults for
+# `--obs pixels` are the paper's: 500k frames, batch 512, DrQ's hyperparameters). The paper's
+# Table 2 reports, for this task after 500k frames (10 seeds):
+
+# %%
+print(paper.table2().query("task == 'cartpole_swingup'")[["method", "config", "mean", "pm"]].to_string(index=False))
+
+# %% [markdown]
+# ```
+# python -m course_lib.train --agent sac --obs pixels --task cartpole_swingup --arch mlp --depth 2 \
+#     --seed 1 --out runs/drq_mlp2 --device cuda
+# python -m course_lib.train --agent sac --obs pixels --task cartpole_swingup --arch modern --depth 4 --sn \
+#     --seed 1 --out runs/drq_modern4_sn --device cuda
+# ```
+#
+# Notebook 09 collects such runs into the paper's tables; notebook 08 reads their `train.csv` to
+# diagnose instability.
+#
+# **Questions.**
+#
+# 1. DrQ trains the encoder with the critic's loss only. What could go wrong if the actor's loss,
+#    which flows through the critic (eq. 3), also updated the encoder?
+# 2. With $K = M = 1$ and no shift at all, which agent is left?
+# 3. Our replay buffer stores 3×84×84 bytes per step. What would storing the 50-d features
+#    instead save, and why does DrQ not do that? (Hint: the encoder keeps learning.)
+#
+# ## Your exercises at a glance
+
+# %%
+for name in ("random_shift", "drq_target", "drq_critic_loss"):
+    checks.check(f"ex06_drq.{name}")

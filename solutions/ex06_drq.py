@@ -1,0 +1,97 @@
+"""Exercises of notebook 06 (DrQ: SAC from pixels).
+
+Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
+notebook with ``checks.check("ex06_drq.<name>")``, or all of them with
+``pytest tests/test_exercises.py --exercises exercises``.
+
+DrQ (Kostrikov, Yarats & Fergus 2020), the agent the paper starts from (Sec. 3.1), adds two things
+to SAC: random-shift augmentation of the images, and averaging over augmented copies: the critic's
+target is averaged over K random shifts of the next observation, and the critic's loss is summed
+over M random shifts of the current one (K = M = 2).
+"""
+import torch
+import torch.nn.functional as F
+
+
+def random_shift(images, pad=4, generator=None):
+    """DrQ's augmentation: shift every image by a random whole number of pixels in [-pad, pad].
+
+    For each image independently: pad it by ``pad`` pixels on every side, repeating the border
+    pixels (``F.pad(..., mode="replicate")``), then cut out a window of the original size at a
+    random offset ``(dy, dx)``, each in ``0 .. 2 * pad`` (offset ``(pad, pad)`` gives the image
+    back). All channels of one image (its stacked frames) get the same shift; different images get
+    independent shifts, each of the ``(2 pad + 1)^2`` offsets equally likely. Draw the offsets with
+    ``torch.randint(..., generator=generator)`` so that a seeded generator makes them reproducible.
+
+    Args:
+        images: a batch (N, C, H, W), uint8 (0..255) or float.
+        pad: the largest shift in pixels, an integer >= 0.
+        generator: an optional ``torch.Generator`` for the random offsets.
+
+    Returns:
+        The shifted images as float32, shape (N, C, H, W), values unchanged (0..255 stays 0..255).
+    """
+    # BEGIN SOLUTION
+    images = images.float()
+    n, _, h, w = images.shape
+    padded = F.pad(images, (pad, pad, pad, pad), mode="replicate") if pad > 0 else images
+    offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator)
+    crops = [padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets.tolist())]
+    return torch.stack(crops)
+    # END SOLUTION
+
+
+def drq_target(reward, discount, next_q1, next_q2, next_log_prob, alpha, k):
+    """DrQ's critic target: the soft Bellman target of eq. (2), averaged over K views of s'.
+
+    The next observations were augmented K times and stacked view by view, so ``next_q1``,
+    ``next_q2`` and ``next_log_prob`` have ``K * B`` rows: rows ``0 .. B-1`` come from the first
+    random shift of the batch, rows ``B .. 2B-1`` from the second, and so on. For each view ``v``:
+
+        y_v = r + discount * ( min(Q1'_v, Q2'_v) - alpha * log pi_v )
+
+    and the target is the mean over the K views, ``y = (1/K) sum_v y_v``. Averaging makes the target
+    less noisy: it no longer depends on one arbitrary crop of s'.
+
+    Args:
+        reward, discount: shape (B, 1), one per transition (the same for every view).
+        next_q1, next_q2, next_log_prob: shape (K * B, 1), view-major as described above.
+        alpha: the entropy temperature, a float or a 0-d tensor.
+        k: the number of views K (an integer >= 1).
+
+    Returns:
+        The averaged targets, shape (B, 1).
+    """
+    # BEGIN SOLUTION
+    batch = reward.shape[0]
+    soft_value = torch.min(next_q1, next_q2) - alpha * next_log_prob
+    targets = reward.repeat(k, 1) + discount.repeat(k, 1) * soft_value
+    return targets.view(k, batch, 1).mean(dim=0)
+    # END SOLUTION
+
+
+def drq_critic_loss(q1, q2, target, m):
+    """DrQ's critic loss: the squared Bellman residual of eq. (2), summed over M views of s.
+
+    The current observations were augmented M times and stacked view by view, so ``q1`` and ``q2``
+    (the two online critics' values of the stored action) have ``M * B`` rows: rows ``0 .. B-1``
+    from the first shift, and so on. All views regress on the same (averaged) ``target``:
+
+        loss = sum over views v of [ mean_b (q1_v,b - y_b)^2 + mean_b (q2_v,b - y_b)^2 ]
+
+    (a sum over views and over the two critics of mean squared errors, as in DrQ's code).
+
+    Args:
+        q1, q2: shape (M * B, 1), view-major.
+        target: shape (B, 1), e.g. from ``drq_target`` (treat it as a constant).
+        m: the number of views M (an integer >= 1).
+
+    Returns:
+        The loss, a 0-d tensor that can be differentiated w.r.t. ``q1`` and ``q2``.
+    """
+    # BEGIN SOLUTION
+    batch = target.shape[0]
+    target = target.detach()
+    q1, q2 = q1.view(m, batch, 1), q2.view(m, batch, 1)
+    return ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
+    # END SOLUTION

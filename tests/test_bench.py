@@ -1,0 +1,71 @@
+"""python -m course_lib.bench: Table 3 measured on the CPU (tiny batch, one update per head)."""
+import pandas as pd
+import pytest
+
+from course_lib import bench, paper
+
+
+@pytest.fixture(scope="module")
+def cpu_run(tmp_path_factory):
+    """All four heads, each in its own process: batch 4, 1 timed update, 2 acting steps, width 512."""
+    csv = tmp_path_factory.mktemp("bench") / "bench.csv"
+    code = bench.main(["--device", "cpu", "--batch", "4", "--iters", "1", "--warmup", "0", "--act-iters", "2",
+                       "--hidden-dim", "512", "--threads", "1", "--no-progress", "--csv", str(csv)])
+    return code, csv
+
+
+def test_cpu_table_has_every_head_and_positive_numbers(cpu_run, capsys):
+    code, csv = cpu_run
+    assert code == 0
+    results = pd.read_csv(csv)
+    assert list(results["arch"]) == list(bench.ARCHS)
+    for column in ("train_mem", "act_mem", "train_time", "act_time", "head_params", "weight_bytes"):
+        assert (results[column] > 0).all(), column
+    assert (results[["batch", "hidden_dim", "iters", "act_iters"]].values == [4, 512, 1, 2]).all()
+    assert (results["device"] == "cpu").all()
+    # training holds gradients, Adam moments and activations on top of what acting holds
+    assert (results["train_mem"] > results["act_mem"]).all()
+
+    table = bench.format_table(results)
+    assert list(table.index) == [label for label, _, _ in bench.METRICS.values()] + ["weights (MB)"]
+    assert table.shape == (5, 2 * len(bench.ARCHS))
+    assert table.loc["act mem (MB)", ("modern4", "paper (V100)")] == "247.0"  # Table 3
+
+
+def test_memory_follows_the_weights_as_in_table3(cpu_run):
+    results = pd.read_csv(cpu_run[1]).set_index("arch")
+    weights = results["weight_bytes"]
+    # float32 weights of every network: 4 bytes per parameter
+    assert (weights == 4 * results["agent_params"]).all()
+    # the heads only grow: mlp2 < mlp4 and mlp2 < modern2 < modern4 (Table 3's act mem order)
+    assert weights["mlp2"] < weights["mlp4"] and weights["mlp2"] < weights["modern2"] < weights["modern4"]
+    assert results["head_params"]["mlp2"] < results["head_params"]["modern4"]
+    # acting memory is dominated by the weights: modern4 needs more than mlp2, by at least half
+    # the difference of their weights (peak RSS adds allocator slack on top)
+    assert results.loc["modern4", "act_mem"] - results.loc["mlp2", "act_mem"] > \
+        0.5 * (weights["modern4"] - weights["mlp2"])
+    assert results.loc["modern4", "train_mem"] > results.loc["mlp2", "train_mem"]
+
+
+def test_paper_comparison_lines_up_with_table3():
+    fake = pd.DataFrame({"arch": ["mlp2", "modern4+sn"], "train_mem": [8.1e9, 1e9], "act_mem": [100.32e6, 1e6],
+                         "train_time": [196.28, 1.0], "act_time": [2.38, 1.0], "weight_bytes": [4e7, 4e8]})
+    comparison = bench.paper_comparison(fake)
+    mlp2 = comparison[comparison["arch"] == "mlp2"].set_index("metric")
+    t3 = paper.table3().query("config == 'mlp2'").set_index("paper_metric")["mean"]
+    assert mlp2["paper"].to_dict() == t3.to_dict()
+    assert mlp2["ratio"].round(6).tolist() == [2.0, 2.0, 2.0, 2.0]
+    assert comparison[comparison["arch"] == "modern4+sn"]["paper"].isna().all()  # not in the paper
+    assert bench.format_table(fake).loc["weights (MB)", ("modern4+sn", "ours")] == "400.0"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--archs", "resnet4"], "unknown configuration"),
+    (["--batch", "0", "--device", "cpu"], "batch must be an integer >= 1"),
+    (["--iters", "0", "--device", "cpu"], "iters must be an integer >= 1"),
+    (["--task", "cartpole"], "cartpole"),
+])
+def test_bad_input_is_one_line_exit_2(args, message, capsys):
+    assert bench.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err

@@ -1,0 +1,242 @@
+"""The training command line and run directory (course_lib.train): the contract later checks rely on.
+
+Bad input is a one-line error with exit status 2 that writes nothing; pixel SAC and DDPG run end to
+end on a CPU (seed phase, updates, evaluation, video, checkpoint, resume); a run killed after a
+checkpoint and resumed writes the same eval.csv as an uninterrupted one; a non-finite loss stops the
+run and records the crash.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from course_lib import train as train_module
+from course_lib.config import TrainConfig
+from course_lib.train import Event, main, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Small but real state settings: a few seconds per run on one core.
+TINY_STATE = ["--agent", "sac", "--obs", "state", "--task", "cartpole_swingup", "--action-repeat", "4", "--hidden-dim", "64",
+              "--batch-size", "32", "--frames", "6000", "--seed-frames", "1000", "--eval-every-frames", "2000",
+              "--eval-episodes", "1", "--checkpoint-every-frames", "2000", "--log-every-frames", "500",
+              "--no-video", "--seed", "3"]
+# Pixels: action repeat 8 makes an episode 125 agent steps (1000 frames).
+TINY_PIXELS = ["--obs", "pixels", "--task", "cartpole_swingup", "--action-repeat", "8", "--hidden-dim", "32",
+               "--batch-size", "8", "--seed-frames", "800", "--update-every", "2", "--eval-every-frames", "1000",
+               "--eval-episodes", "1", "--log-every-frames", "200", "--checkpoint-every-frames", "1000",
+               "--replay-capacity", "2000"]
+
+
+def run_main(argv) -> int:
+    """``main(argv)`` in this process, with argparse's SystemExit turned into the exit status."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code)
+
+
+def cli(*args, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    return subprocess.run([sys.executable, "-m", "course_lib.train", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=kwargs.get("timeout", 300))
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# ---------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("args, message", [
+    (["--task", "cartpole_swingupp"], "unknown task 'cartpole_swingupp'. Did you mean: cartpole_swingup"),
+    (["--agent", "ppo"], ("invalid choice: 'ppo'", "sac", "ddpg")),
+    (["--arch", "resnet"], ("invalid choice: 'resnet'", "mlp", "modern")),
+    (["--depth", "0"], "depth must be an integer >= 1, got 0"),
+    (["--actor-depth", "0"], "actor_depth must be an integer >= 1, got 0"),
+    (["--frames", "0"], "frames must be an integer >= 1, got 0"),
+    (["--depth", "two"], "argument --depth: invalid int value: 'two'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    assert run_main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert all(part in err for part in ((message,) if isinstance(message, str) else message)), err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without a GPU")
+def test_cuda_without_a_gpu_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_main(["--device", "cuda", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no GPU" in err and "--device cpu" in err
+    assert not out.exists()
+
+
+def test_missing_out_and_occupied_out_are_refused(tmp_path, capsys):
+    assert run_main(["--frames", "1000"]) == 2
+    assert "--out DIR is required" in capsys.readouterr().err
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"agent": "ddpg", "obs": "state", "task": "walker_walk",
+                                                 "status": "complete"}))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert run_main(["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds a run" in err and "--resume" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_help_lists_every_option_with_its_default(capsys):
+    assert run_main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for part in ("--agent {sac,ddpg}", "--obs {state,pixels}", "--sn, --no-sn", "--actor-depth",
+                 "--resume", "--device", "auto defaults", "max(1, depth // 2)", "pixels/ddpg",
+                 "(default: cartpole_swingup)", "[auto: state 48000, pixels 500000"):
+        assert part in text, part
+
+
+# ---------------------------------------------------------------------------- resume = uninterrupted
+def test_killed_and_resumed_run_writes_the_same_eval_csv(tmp_path):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    done = cli(*TINY_STATE, "--out", str(straight))
+    assert done.returncode == 0, done.stderr
+
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.train", *TINY_STATE, "--out", str(killed)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    try:  # kill -9 once the run is past its 4000-frame checkpoint and has logged beyond it
+        while time.time() < deadline and proc.poll() is None:
+            rows = read_rows(killed / "train.csv") if (killed / "train.csv").exists() else []
+            if rows and int(rows[-1]["frame"]) >= 4500:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stored = json.loads((killed / "config.json").read_text())
+    assert stored["status"] == "running" and stored["frames_done"] == 4000  # the checkpoint's frame
+    assert max(int(r["frame"]) for r in read_rows(killed / "train.csv")) >= 4500
+
+    resumed = cli("--out", str(killed), "--resume")  # everything else comes from config.json
+    assert resumed.returncode == 0, resumed.stderr
+    assert (killed / "eval.csv").read_text() == (straight / "eval.csv").read_text()
+    assert (killed / "train.csv").read_text() == (straight / "train.csv").read_text()
+    assert json.loads((killed / "config.json").read_text())["status"] == "complete"
+    assert [int(r["frame"]) for r in read_rows(straight / "eval.csv")] == [0, 2000, 4000, 6000]
+
+    again = cli("--out", str(killed), "--resume")  # a complete run: nothing to do
+    assert again.returncode == 0 and "complete" in again.stdout
+    changed = cli("--out", str(killed), "--resume", "--lr", "0.5")
+    assert changed.returncode == 2 and "lr=0.5 (stored 0.001)" in changed.stderr
+    assert changed.stderr.count("\n") == 1
+
+
+def test_stop_from_a_callback_then_resume_in_process(tmp_path):
+    """The notebook path: train() with a callback that stops, then train(resume=True)."""
+    common = dict(agent="ddpg", obs="state", hidden_dim=32, batch_size=16, frames=4000, seed_frames=1000,
+                  eval_every_frames=1000, eval_episodes=1, log_every_frames=500, checkpoint_every_frames=2000,
+                  video=False, seed=5)
+    events: list[Event] = []
+
+    def stop_after_3000(event: Event):
+        events.append(event)
+        return event.kind == "eval" and event.frame >= 3000
+
+    first = train(TrainConfig(out=str(tmp_path / "a"), **common), progress=False, callback=stop_after_3000)
+    assert first.status == "stopped" and first.frames_done == 3000
+    assert {e.kind for e in events} == {"eval", "log"} and events[-1].eval_rows[-1]["frame"] == 3000
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["status"] == "running"
+    resumed = train(TrainConfig(out=str(tmp_path / "a"), resume=True, **common), progress=False)
+    straight = train(TrainConfig(out=None, **common), progress=False)  # out=None: in memory only
+    assert resumed.status == straight.status == "complete"
+    pd.testing.assert_frame_equal(resumed.eval, straight.eval)
+    assert list(resumed.eval["frame"]) == [0, 1000, 2000, 3000, 4000]
+    assert straight.out is None
+
+
+# ---------------------------------------------------------------------------- crashes
+def test_a_nonfinite_loss_stops_and_records_the_crash(tmp_path):
+    out = tmp_path / "crash"
+    # Adam with lr 1e30 moves every weight by ~1e30 per step: the critic overflows to inf/NaN at once.
+    proc = cli(*TINY_STATE, "--frames", "4000", "--lr", "1e30", "--out", str(out))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "crashed at frame" in proc.stderr, proc.stderr
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["status"] == "crashed" and 1000 < stored["crash_frame"] <= 1500
+    assert "non-finite" in stored["crash_reason"]
+    rows = read_rows(out / "eval.csv")
+    assert [r["crashed"] for r in rows] == ["0", "1"]
+    assert rows[-1]["frame"] == str(stored["crash_frame"]) and rows[-1]["eval_return"] == rows[0]["eval_return"]
+    train_rows = read_rows(out / "train.csv")
+    assert train_rows[-1]["nonfinite"] == "1"
+    resumed = cli("--out", str(out), "--resume")
+    assert resumed.returncode == 1 and "crashed" in resumed.stderr
+
+
+def test_checkpoint_writes_are_atomic(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"frame": 1}, path)
+
+    def dies_mid_write(f):
+        f.write(b"partial bytes")
+        raise KeyboardInterrupt  # a kill during the write
+
+    with pytest.raises(KeyboardInterrupt):
+        train_module._atomic_write(path, dies_mid_write, binary=True)
+    assert torch.load(path) == {"frame": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+# ---------------------------------------------------------------------------- pixels end to end
+@pytest.mark.slow
+def test_pixel_sac_end_to_end_with_resume(tmp_path):
+    out = tmp_path / "sac_pixels"
+    first = cli("--agent", "sac", *TINY_PIXELS, "--frames", "1000", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    for name in ("config.json", "eval.csv", "train.csv", "checkpoint.pt", "video.mp4"):
+        assert (out / name).stat().st_size > 0, name
+    stored = json.loads((out / "config.json").read_text())
+    assert (stored["status"], stored["frames_done"], stored["hidden_dim"], stored["critic_augs"]) == ("complete", 1000, 32, 2)
+    train_rows = read_rows(out / "train.csv")
+    assert train_rows and "sigma/critic/q1.fc2" in train_rows[0] and train_rows[0]["alpha"] != ""
+    assert float(train_rows[0]["critic_grad_norm"]) > 0 and train_rows[0]["nonfinite"] == "0"
+    import imageio.v3 as iio
+    video = iio.imread(out / "video.mp4")
+    assert video.shape[0] == 126 and video.shape[-1] == 3  # reset + 125 agent steps
+
+    more = cli("--out", str(out), "--resume", "--frames", "2000")  # continue with a larger budget
+    assert more.returncode == 0, more.stderr
+    assert [int(r["frame"]) for r in read_rows(out / "eval.csv")] == [0, 1000, 2000]
+    assert json.loads((out / "config.json").read_text())["frames_done"] == 2000
+
+
+@pytest.mark.slow
+def test_pixel_ddpg_end_to_end(tmp_path):
+    out = tmp_path / "ddpg_pixels"
+    proc = cli("--agent", "ddpg", *TINY_PIXELS, "--arch", "modern", "--depth", "2", "--sn", "--frames", "1000",
+               "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    stored = json.loads((out / "config.json").read_text())
+    assert (stored["status"], stored["n_step"], stored["actor_depth"], stored["actor_sn"]) == ("complete", 3, 1, True)
+    train_rows = read_rows(out / "train.csv")
+    assert train_rows[0]["alpha"] == "" and float(train_rows[0]["actor_grad_norm"]) > 0
+    assert abs(float(train_rows[0]["sigma/critic/q1.blocks.0.branch.w1"]) - 1.0) < 0.05  # SN layer
+    assert (out / "video.mp4").stat().st_size > 0 and (out / "checkpoint.pt").stat().st_size > 0
+    assert "complete: 1000 frames" in proc.stdout
