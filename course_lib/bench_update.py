@@ -9,7 +9,9 @@ already sits on the device (replay sampling and the host-to-device copy are not 
 Time: ``time.perf_counter`` on the CPU, CUDA events on a GPU (as the paper: "we measure time with
 CUDA events"). Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` over the timed updates
 (weights, optimizer state, activations); on the CPU the process's peak resident set size
-(``resource.getrusage``, which includes Python, torch and dm_control themselves).
+(``resource.getrusage``, which includes Python, torch and dm_control themselves). On the CPU the
+process CPU time per update (all threads) is printed too: on a machine shared with other jobs it
+is a steadier measure than wall time (with one thread it is the wall time of an idle machine).
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
     if cuda:
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeats):
         if cuda:
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -69,9 +71,10 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
             end.synchronize()
             times.append(start.elapsed_time(end))
         else:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             agent.update(batch, step)
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu_times.append((time.process_time() - c0) * 1e3)
     if cuda:
         memory = torch.cuda.max_memory_allocated(device)
         memory_kind = "peak CUDA memory allocated"
@@ -79,6 +82,7 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
         memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
         memory_kind = "peak RSS of the process"
     return {"ms_median": statistics.median(times), "ms_min": min(times), "ms_max": max(times),
+            "cpu_ms_median": statistics.median(cpu_times) if cpu_times else None,
             "repeats": repeats, "memory_bytes": memory, "memory_kind": memory_kind,
             "threads": torch.get_num_threads(), "config": cfg}
 
@@ -121,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
                            else f" ({r['threads']} threads)")
     print(f"{c.agent} {c.obs} {head} hidden {c.hidden_dim} batch {c.batch_size} on {where}: "
           f"{r['ms_median']:.1f} ms/update (median of {r['repeats']}, min {r['ms_min']:.1f}, "
-          f"max {r['ms_max']:.1f}); {r['memory_kind']} {r['memory_bytes'] / 2**20:.0f} MiB")
+          f"max {r['ms_max']:.1f}"
+          + (f"; CPU time {r['cpu_ms_median']:.1f} ms, all threads" if r["cpu_ms_median"] is not None else "")
+          + f"); {r['memory_kind']} {r['memory_bytes'] / 2**20:.0f} MiB")
     return 0
 
 

@@ -309,6 +309,16 @@ class DMCEnv:
         self._needs_reset = last
         return TimeStep(observation, reward if m else 0.0, discount, m == 0, last)
 
+    # -- checkpoints ----------------------------------------------------------------------------
+    def get_rng_state(self):
+        """The task's random state. Between episodes it is all a resumed run needs: ``reset()``
+        draws the next initial state from it, and physics and rendering are deterministic."""
+        return self._env.task.random.get_state()
+
+    def set_rng_state(self, state) -> None:
+        """Restore :meth:`get_rng_state` (call it between episodes, then ``reset()``)."""
+        self._env.task.random.set_state(state)
+
     def close(self) -> None:
         self._env.close()
 

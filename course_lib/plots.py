@@ -297,7 +297,8 @@ def plot_spectral_norms(train: pd.DataFrame, network: str = "critic", head: str 
     The largest singular value of every Linear of the head, as ``train.csv`` logs it (measured with
     ``torch.linalg``, after SN's division when SN is on). Their product bounds how steep the critic
     can be (eq. 5), and so the gradient ``dQ/da`` the actor receives (eq. 3): the dashed line at 1
-    is where SN holds the normalized layers. Log scale; first layers light, last layers dark.
+    is where SN holds the normalized layers. Log scale; first layers dark, last layers light; each
+    panel shows the layers its runs have (labels without ``.branch``).
     """
     if train.empty:
         raise ValueError("no diagnostics to plot: read_train_logs found no train.csv rows")
@@ -312,17 +313,18 @@ def plot_spectral_norms(train: pd.DataFrame, network: str = "critic", head: str 
     prefix = f"sigma/{network}/"
     for ax, g in zip(axes, order):
         part = train[train[group] == g]
-        means = part.groupby("frame")[columns].mean()
-        for i, column in enumerate(columns):
-            ax.plot(means.index, means[column], color=cmap(i / max(1, len(columns) - 1)),
-                    label=column[len(prefix):])
+        mine = [c for c in columns if part[c].notna().any()]  # groups of other architectures have other layers
+        means = part.groupby("frame")[mine].mean()
+        for i, column in enumerate(mine):
+            ax.plot(means.index, means[column], color=cmap(i / max(1, len(mine) - 1)),
+                    label=column[len(prefix):].replace(".branch", ""))
         ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
         ax.set_yscale("log")
         n = part["run_dir"].nunique() if "run_dir" in part else 1
         ax.set_title(f"{g}: {network}{'/' + head if head and network == 'critic' else ''} (n={n})")
         ax.set_xlabel("environment frames")
+        ax.legend(fontsize="xx-small" if len(mine) > 8 else "x-small", ncol=2 if len(mine) > 8 else 1)
     axes[0].set_ylabel("spectral norm σ_max (log scale)")
-    axes[0].legend(fontsize="x-small", ncol=2 if len(columns) > 8 else 1)
     fig = axes[0].figure
     fig.tight_layout()
     return fig

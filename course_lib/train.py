@@ -189,11 +189,6 @@ def _frame_table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return frame.astype({c: int for c in ("frame", "crashed", "nonfinite") if c in frame.columns})
 
 
-def _env_random(env) -> np.random.RandomState:
-    """The dm_control task's random generator: at an episode end it is the environment's whole state."""
-    return env._env.task.random
-
-
 # ============================================================================ the trainer
 class Trainer:
     """One run: environments, agent, replay, and the loop. Use :func:`train` rather than this class."""
@@ -202,7 +197,7 @@ class Trainer:
                  callback: Callable[[Event], Any] | None = None, stop=None):
         from course_lib.agents import make_agent
         from course_lib.envs import make_env
-        from course_lib.replay import ReplayBuffer
+        from course_lib.replay import DeviceFrameReplay, ReplayBuffer
 
         self.cfg, self.device = cfg, device
         self.out = Path(cfg.out) if cfg.out is not None else None
@@ -218,8 +213,13 @@ class Trainer:
         self.agent = make_agent(cfg, self.env.obs_shape, self.env.action_dim, device)
         self.checkpoint = self._load_checkpoint() if (cfg.resume and self.out is not None) else None
         capacity = self.checkpoint["replay"]["capacity"] if self.checkpoint else self._replay_capacity()
-        self.replay = ReplayBuffer(capacity, self.env.obs_shape, self.env.action_dim, cfg.obs,
-                                   cfg.frame_stack, cfg.n_step, cfg.discount, seed=cfg.seed)
+        # On a GPU, pixel frames live in GPU memory too, so batches are gathered there (no 65 MB
+        # host gather and copy per update); the same indices and values as on the CPU.
+        replay_cls, extra = ReplayBuffer, {}
+        if device.type == "cuda" and cfg.obs == "pixels":
+            replay_cls, extra = DeviceFrameReplay, {"device": device}
+        self.replay = replay_cls(capacity, self.env.obs_shape, self.env.action_dim, cfg.obs,
+                                 cfg.frame_stack, cfg.n_step, cfg.discount, seed=cfg.seed, **extra)
         self.explore_rng = np.random.default_rng(cfg.seed)  # seed-phase uniform actions
         self.means = diagnostics.IntervalMeans()
 
@@ -434,8 +434,8 @@ class Trainer:
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                 "explore": self.explore_rng.bit_generator.state,
-                "env": _env_random(self.env).get_state(),
-                "eval_env": _env_random(self.eval_env).get_state(),
+                "env": self.env.get_rng_state(),  # at an episode end: the environment's whole state
+                "eval_env": self.eval_env.get_rng_state(),
             },
         }
         _atomic_write(self.out / "checkpoint.pt", lambda f: torch.save(state, f), binary=True)
@@ -466,8 +466,8 @@ class Trainer:
         if rng["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         self.explore_rng.bit_generator.state = rng["explore"]
-        _env_random(self.env).set_state(rng["env"])
-        _env_random(self.eval_env).set_state(rng["eval_env"])
+        self.env.set_rng_state(rng["env"])
+        self.eval_env.set_rng_state(rng["eval_env"])
         self.time_step = None  # checkpoints are taken at episode ends: the next step resets
 
     def result(self, status: str) -> RunResult:

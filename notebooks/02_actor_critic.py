@@ -371,20 +371,29 @@ print(pd.Series({name: getattr(resolved, name) for name in shown}).to_string())
 # ```
 #
 # Training takes about a minute on a laptop CPU (this cell and the DDPG one below are the notebook's
-# longest):
+# longest). `train(config)` shows a progress bar by default; here `progress=False` keeps the stored
+# notebook free of stale bars, and the table of evaluations appears at the end:
 
 # %% tags=["nbval-ignore-output"]
 torch.set_num_threads(1)  # networks this small train as fast on one core, and leave the others free
-sac_result = train(sac_config)  # progress bar: frames, frames/s, last eval return
+sac_result = train(sac_config, progress=False)
 print(sac_result.eval.round(1).to_string(index=False))
 
 # %% [markdown]
-# **DDPG** from states, with DrQ-v2's recipe (3-step returns, exploration noise whose standard
-# deviation decays from 1.0 to 0.1, notebook 07), on the same budget
+# **DDPG** from states, on the same budget: a deterministic actor that explores with Gaussian noise
+# whose standard deviation decays linearly (DrQ-v2's schedule, notebook 07). Its settings are SAC's
+# except for those printed here, and the exploration schedule (agent steps) that only DDPG reads
 # (`python -m course_lib.train --agent ddpg --obs state --task cartpole_swingup --seed 1 --out runs/ddpg_state`):
 
+# %%
+ddpg_config = TrainConfig(agent="ddpg", obs="state", task="cartpole_swingup", seed=1, video=False)
+ddpg_resolved = ddpg_config.resolved()
+differ = [name for name in shown if name != "init_temperature" and getattr(ddpg_resolved, name) != getattr(resolved, name)]
+exploration = ["std_start", "std_end", "std_decay_steps", "std_clip"]  # read by DDPG only
+print(pd.Series({name: getattr(ddpg_resolved, name) for name in differ + exploration}, dtype=object).to_string())
+
 # %% tags=["nbval-ignore-output"]
-ddpg_result = train(TrainConfig(agent="ddpg", obs="state", task="cartpole_swingup", seed=1, video=False))
+ddpg_result = train(ddpg_config, progress=False)
 print(ddpg_result.eval.round(1).to_string(index=False))
 
 # %% [markdown]
@@ -421,12 +430,12 @@ plt.show()
 #    frames. What does the agent do during the seed phase, and why do both agents have one?
 # 3. Try `TrainConfig(agent="sac", obs="state", arch="modern", depth=4, sn=True)`: the paper's deep
 #    head with spectral normalization (notebooks 04-05). Does it learn as well from states?
-# 4. On this budget DDPG lags behind SAC. Look at its actor's gradient norm in its first updates.
-#    DDPG acts with $\tanh(\mu_\theta(\mathbf s))$: what is $\partial \mathbf a / \partial \theta$ when
+# 4. DDPG acts with $\tanh(\mu_\theta(\mathbf s))$. What is $\partial \mathbf a / \partial \theta$ when
 #    $|\mu_\theta(\mathbf s)|$ grows large, and what keeps SAC's actor away from that region? (Hint:
 #    `ddpg_result.agent.actor.head` gives you $\mu_\theta$ before the tanh; try it on a few states.)
-#    Its recipe comes from DrQ-v2 (notebook 07), tuned for pixels and millions of frames: which
-#    setting would you change first for a short state run? Every `TrainConfig` field is a keyword.
+# 5. Train DDPG with `n_step=3` (DrQ-v2's setting from pixels, notebook 07) or 1, whichever the
+#    defaults above do not use. What changes? Why can an n-step target be biased when the stored
+#    rewards were collected with plenty of exploration noise?
 #
 # ## Your exercises at a glance
 #

@@ -363,3 +363,30 @@ def test_state_ddpg_learns_cartpole_swingup(tmp_path):
     assert result.train["alpha"].isna().all() and result.train["actor_grad_norm"].gt(0).all()
     header = (tmp_path / "ddpg" / "train.csv").read_text().splitlines()[0]
     assert header.startswith(",".join(diagnostics.TRAIN_COLUMNS) + ",sigma/critic/q1.fc1")
+
+
+# ---------------------------------------------------------------------------- replay on the GPU
+def test_device_frame_replay_samples_exactly_what_the_host_replay_does():
+    """The CUDA path's replay (frames mirrored on the device) gives the host path's batches; checked
+    here with the 'device' being the CPU, and after a checkpoint round trip."""
+    from course_lib.replay import DeviceFrameReplay, ReplayBuffer, to_torch
+
+    shape, rng = (9, 16, 16), np.random.default_rng(0)
+    host = ReplayBuffer(50, shape, ACTION_DIM, "pixels", n_step=3, seed=4)
+    mirrored = DeviceFrameReplay(50, shape, ACTION_DIM, "pixels", n_step=3, seed=4, device="cpu")
+    for step in range(130):  # wraps the ring more than twice, episodes of 20 steps
+        frame = rng.integers(0, 256, shape, dtype=np.uint8)
+        if step % 20 == 0:
+            for buffer in (host, mirrored):
+                buffer.add_first(frame)
+        else:
+            action = rng.uniform(-1, 1, ACTION_DIM).astype(np.float32)
+            for buffer in (host, mirrored):
+                buffer.add(action, 1.0, 1.0, frame, last=step % 20 == 19)
+    restored = DeviceFrameReplay(50, shape, ACTION_DIM, "pixels", n_step=3, device="cpu")
+    restored.load_state_dict(mirrored.state_dict())
+    for _ in range(3):
+        want = to_torch(host.sample(16), "cpu")
+        got_a, got_b = to_torch(mirrored.sample(16), "cpu"), to_torch(restored.sample(16), "cpu")
+        for key in want:
+            assert torch.equal(got_a[key], want[key]) and torch.equal(got_b[key], want[key]), key

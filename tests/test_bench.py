@@ -19,7 +19,8 @@ def test_cpu_table_has_every_head_and_positive_numbers(cpu_run, capsys):
     assert code == 0
     results = pd.read_csv(csv)
     assert list(results["arch"]) == list(bench.ARCHS)
-    for column in ("train_mem", "act_mem", "train_time", "act_time", "head_params", "weight_bytes"):
+    for column in ("train_mem", "act_mem", "train_time", "act_time", "train_cpu_time", "act_cpu_time",
+                   "head_params", "weight_bytes"):
         assert (results[column] > 0).all(), column
     assert (results[["batch", "hidden_dim", "iters", "act_iters"]].values == [4, 512, 1, 2]).all()
     assert (results["device"] == "cpu").all()
@@ -27,8 +28,9 @@ def test_cpu_table_has_every_head_and_positive_numbers(cpu_run, capsys):
     assert (results["train_mem"] > results["act_mem"]).all()
 
     table = bench.format_table(results)
-    assert list(table.index) == [label for label, _, _ in bench.METRICS.values()] + ["weights (MB)"]
-    assert table.shape == (5, 2 * len(bench.ARCHS))
+    assert list(table.index) == [label for label, _, _ in bench.METRICS.values()] + \
+        ["weights (MB)", "train CPU time (ms)", "act CPU time (ms)"]
+    assert table.shape == (7, 2 * len(bench.ARCHS))
     assert table.loc["act mem (MB)", ("modern4", "paper (V100)")] == "247.0"  # Table 3
 
 
@@ -56,7 +58,9 @@ def test_paper_comparison_lines_up_with_table3():
     assert mlp2["paper"].to_dict() == t3.to_dict()
     assert mlp2["ratio"].round(6).tolist() == [2.0, 2.0, 2.0, 2.0]
     assert comparison[comparison["arch"] == "modern4+sn"]["paper"].isna().all()  # not in the paper
-    assert bench.format_table(fake).loc["weights (MB)", ("modern4+sn", "ours")] == "400.0"
+    table = bench.format_table(fake)
+    assert table.loc["weights (MB)", ("modern4+sn", "ours")] == "400.0"
+    assert "train CPU time (ms)" not in table.index  # a GPU run has no CPU-time rows
 
 
 @pytest.mark.parametrize("args, message", [

@@ -113,11 +113,17 @@ def test_spectral_norm_panels_one_line_per_layer(runs):
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
     layer_lines = [ln for ln in ax.lines if not ln.get_label().startswith("_")]
-    assert [ln.get_label() for ln in layer_lines] == LAYERS
+    assert [ln.get_label() for ln in layer_lines] == [name.replace(".branch", "") for name in LAYERS]
     np.testing.assert_allclose(layer_lines[-1].get_ydata(), 2.0 * 4)
     plt.close(fig)
     fig = plots.plot_spectral_norms(train, network="actor")
     assert [ln.get_label() for ln in fig.axes[0].lines if not ln.get_label().startswith("_")] == ["input"]
+    plt.close(fig)
+    # runs of another architecture log other layers: each panel shows only its own
+    mlp = pd.DataFrame({"config": "mlp2", "run_dir": "m", "frame": [1, 2], "sigma/critic/q1.fc1": [2.0, 3.0]})
+    fig = plots.plot_spectral_norms(pd.concat([train, mlp], ignore_index=True))
+    assert [ln.get_label() for ln in fig.axes[2].lines if not ln.get_label().startswith("_")] == ["q1.fc1"]
+    assert len([ln for ln in fig.axes[0].lines if not ln.get_label().startswith("_")]) == len(LAYERS)
     plt.close(fig)
     with pytest.raises(ValueError, match="sigma/encoder"):
         plots.plot_spectral_norms(train, network="encoder")

@@ -116,8 +116,16 @@ def obs_to_tensor(obs, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(obs, device=device).unsqueeze(0)
 
 
-def maybe_compile(module: nn.Module, enabled: bool) -> nn.Module:
-    """``module.compile()`` in place when asked (state_dict keys stay the same)."""
-    if enabled:
+def compile_networks(*modules: nn.Module) -> None:
+    """``torch.compile`` each module in place (``module.compile()``: state_dict keys stay the same).
+
+    Call it after the target networks are copied: a deep copy of a compiled module would share the
+    original's compiled forward.
+    """
+    import torch._dynamo
+
+    # Online and target critics share one forward code object, called with and without grad and in
+    # train/eval mode: allow those variants instead of falling back to eager after 8.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)
+    for module in modules:
         module.compile()
-    return module

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.agents.common import (Critic, acting_mode, grad_norm, make_target, maybe_compile,
+from course_lib.agents.common import (Critic, acting_mode, compile_networks, grad_norm, make_target,
                                       nonfinite, obs_to_tensor, soft_update)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
@@ -124,16 +124,18 @@ class SACAgent:
         self.updates = 0  # number of update() calls so far (sets the actor/target rhythm)
 
         if self.pixels:
-            self.encoder = maybe_compile(ConvEncoder(obs_shape).to(self.device), config.compile)
+            self.encoder = ConvEncoder(obs_shape).to(self.device)
             self.encoder_target = make_target(self.encoder)  # DrQ: the target critic has its own encoder
             self.augment = RandomShift(config.augment_pad)
             in_dim = self.encoder.out_dim
         else:
             self.encoder = self.encoder_target = self.augment = None
             in_dim = obs_shape[0]
-        self.actor = maybe_compile(GaussianActor(in_dim, action_dim, config, self.pixels).to(self.device), config.compile)
-        self.critic = maybe_compile(Critic(in_dim, action_dim, config, self.pixels).to(self.device), config.compile)
+        self.actor = GaussianActor(in_dim, action_dim, config, self.pixels).to(self.device)
+        self.critic = Critic(in_dim, action_dim, config, self.pixels).to(self.device)
         self.critic_target = make_target(self.critic)
+        if config.compile:  # after the targets are copied, so each network compiles its own forward
+            compile_networks(*self.networks().values())
         self.log_alpha = torch.tensor(math.log(config.init_temperature), device=self.device, requires_grad=True)
 
         critic_params = list(self.critic.parameters())
