@@ -37,6 +37,7 @@
 
 # %%
 import os
+import shutil
 import sys
 
 REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
@@ -47,6 +48,11 @@ if "google.colab" in sys.modules:  # on Colab: fetch the course, install only wh
     # %pip install -q --no-deps -e /content/deeper-rl
     sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
     os.chdir("/content/deeper-rl/notebooks")
+    icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
+    if shutil.which("nvidia-smi") and not os.path.exists(icd):
+        os.makedirs(os.path.dirname(icd), exist_ok=True)
+        with open(icd, "w") as f:
+            f.write('{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}')
 os.environ.setdefault("MUJOCO_GL", "egl")  # before dm_control is imported; your own value wins
 
 from course_lib.runtime import describe_hardware
