@@ -425,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "finished runs are skipped.", file=sys.stderr)
         return 130
     print(report(runs))
+    print(f"tables and figures beside the paper's: python -m course_lib.report {args.root}")
     failed = [r for r in runs if r.result == "failed"]
     for run in failed:
         print(f"failed: {run.out}: {run.detail}", file=sys.stderr)

@@ -254,11 +254,11 @@ class Trainer:
         cfg = self.cfg
         self._write_config()
         self._write_tables()
-        # `disable` is passed only to switch the bar off: otherwise tqdm's own default applies, which
-        # honours the TQDM_DISABLE environment variable (set while notebooks are tested).
+        # TQDM_DISABLE (set while notebooks are tested) is honoured here because tqdm's notebook bar,
+        # which tqdm.auto picks inside Jupyter, ignores that variable (tqdm 4.70).
         bar = tqdm(total=cfg.frames, initial=min(self.frame, cfg.frames), unit="frame", unit_scale=True,
                    desc=f"{cfg.agent} {cfg.obs} {cfg.task}", dynamic_ncols=True,
-                   **({} if self.progress else {"disable": True}))
+                   disable=not self.progress or _tqdm_disabled_by_environment())
         if self.eval_rows:
             bar.set_postfix(eval_return=f"{self.eval_rows[-1]['eval_return']:.1f}")
         try:
@@ -479,6 +479,11 @@ class Trainer:
 
 
 # ============================================================================ the function
+def _tqdm_disabled_by_environment() -> bool:
+    """True when the TQDM_DISABLE environment variable asks for no progress bars."""
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event], Any] | None = None,
           stop=None) -> RunResult:
     """Train one agent as ``config`` says; return its evaluations, diagnostics and the agent.

@@ -171,6 +171,28 @@ def test_stop_from_a_callback_then_resume_in_process(tmp_path):
     assert straight.out is None
 
 
+@pytest.mark.parametrize("value, disabled", [("1", True), ("true", True), ("0", False), ("", False)])
+def test_progress_bar_honours_tqdm_disable(monkeypatch, value, disabled):
+    """tqdm's notebook bar ignores TQDM_DISABLE, so train() reads it itself (tested notebooks set it)."""
+    seen = []
+
+    class RecordingBar:
+        def __init__(self, *args, disable=False, **kwargs):
+            seen.append(disable)
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    monkeypatch.setattr(train_module, "tqdm", RecordingBar)
+    monkeypatch.setenv("TQDM_DISABLE", value)
+    config = TrainConfig(agent="sac", obs="state", hidden_dim=16, batch_size=8, frames=400, seed_frames=200,
+                         eval_every_frames=400, eval_episodes=1, video=False, seed=0)
+    assert train(config, progress=True).status == "complete"
+    assert seen == [disabled]
+    train(config, progress=False)
+    assert seen == [disabled, True]
+
+
 # ---------------------------------------------------------------------------- crashes
 def test_a_nonfinite_loss_stops_and_records_the_crash(tmp_path):
     out = tmp_path / "crash"

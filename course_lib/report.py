@@ -1,0 +1,154 @@
+"""A sweep's run directories -> the paper's tables and figures, headless (what notebook 09 shows).
+
+    python -m course_lib.report runs/paper                    # print the tables beside the paper's
+    python -m course_lib.report runs/paper --frames 500000 --out runs/paper/report
+
+For every agent found under the root it prints our results next to the paper's table for that agent
+(DDPG / DrQ-v2: Table 1; SAC / DrQ: Table 2; the tasks we ran, then the names of those we did not): mean ± one standard error over seeds at the frame
+budget, crashed runs carried forward and counted, incomplete runs counted and left out of the mean
+(:mod:`course_lib.results`). With ``--out`` it also writes, into that folder:
+
+- ``summary.csv`` (every task and configuration), ``table1.csv`` / ``table2.csv`` (the comparisons);
+- ``learning_curves.png`` (Figs. 1, 2, 4: mean ± one standard error per task),
+  ``bars.png`` (per task, one bar per configuration, the paper's mean as a black tick) and
+  ``training_dynamics.png`` (Fig. 3: critic loss, return, gradient norms, from ``train.csv``).
+
+Runs that are not the paper's experiment (state observations, or a budget other than 500,000 frames)
+are compared all the same, with a warning line: the columns then do not measure the same thing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from course_lib import paper, plots, results
+
+PAPER_TABLES = {"ddpg": ("Table 1", paper.table1), "sac": ("Table 2", paper.table2)}
+PAPER_FRAMES = 500_000
+
+
+def comparisons(runs: pd.DataFrame, frame_budget: int) -> dict[str, pd.DataFrame]:
+    """Per agent under the runs ("sac", "ddpg"): :func:`results.compare_with_paper` at the budget.
+
+    Observation kinds are compared separately (pixels first), since the paper's tables are pixels.
+    Keys are ``"ddpg"``/``"sac"``, or ``"sac (state)"`` when one agent has runs of both kinds.
+    """
+    table = results.summary(runs, frame_budget=frame_budget)
+    out = {}
+    for agent in sorted(set(table["agent"]) & set(PAPER_TABLES)):
+        mine = table[table["agent"] == agent]
+        kinds = sorted(set(mine["obs"]), key=lambda obs: obs != "pixels")
+        for obs in kinds:
+            key = agent if obs == kinds[0] else f"{agent} ({obs})"
+            out[key] = results.compare_with_paper(mine[mine["obs"] == obs], PAPER_TABLES[agent][1]())
+    return out
+
+
+def write_figures(runs: pd.DataFrame, frame_budget: int, out: Path) -> list[Path]:
+    """The learning curves, the bars beside the paper and Fig. 3's diagnostics, as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: files only
+    import matplotlib.pyplot as plt
+
+    written = []
+    curves = results.curve_summary(runs)
+    if not curves.empty:
+        fig = plots.plot_learning_curves(curves)
+        written.append(out / "learning_curves.png")
+        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    table = results.summary(runs, frame_budget=frame_budget)
+    table = table[table["n"] > 0]
+    for agent in sorted(set(table["agent"])):
+        mine = table[table["agent"] == agent]
+        paper_table = PAPER_TABLES[agent][1]() if agent in PAPER_TABLES else None
+        for obs in sorted(set(mine["obs"])):
+            ax = plots.plot_task_bars(mine[mine["obs"] == obs], paper=paper_table if obs == "pixels" else None)
+            ax.set_title(f"{agent} from {obs}")
+            written.append(out / f"bars_{agent}_{obs}.png")
+            ax.figure.savefig(written[-1], dpi=120, bbox_inches="tight")
+            plt.close(ax.figure)
+    logs = plots.read_train_logs(runs)
+    if not logs.empty and set(plots.FIG3_METRICS) <= set(logs.columns):
+        fig = plots.plot_training_dynamics(logs, curves if not curves.empty else None)
+        written.append(out / "training_dynamics.png")
+        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    return written
+
+
+def _cell(row) -> str:
+    """One table cell: ``mean ± se (n)``, crashes and incomplete runs named."""
+    if not row.n:
+        return f"- ({row.n_incomplete} incomplete)" if row.n_incomplete else "-"
+    text = f"{row.mean:.1f}" + ("" if pd.isna(row.se) else f" ± {row.se:.1f}") + f" ({row.n}"
+    text += f", {row.n_crashed} crashed" if row.n_crashed else ""
+    text += f", +{row.n_incomplete} incomplete" if row.n_incomplete else ""
+    return text + ")"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("root", help="the sweep's --root (any tree of run directories)")
+    parser.add_argument("--frames", type=int, default=None,
+                        help="frame budget of the tables (default: the largest budget among the runs)")
+    parser.add_argument("--out", default=None, help="also write CSV tables and PNG figures into this folder")
+    args = parser.parse_args(argv)
+    try:
+        runs = results.load_runs(args.root)
+        if runs.empty:
+            raise ValueError(f"no run directories under {args.root!r}: run python -m course_lib.sweep "
+                             f"--root {args.root} ... first")
+        budget = int(args.frames or runs["frames"].max())
+        if budget <= 0:
+            raise ValueError(f"--frames must be positive, got {budget}")
+        compared = comparisons(runs, budget)
+    except ValueError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    counts = runs["status"].value_counts()
+    print(f"{len(runs)} runs under {args.root} ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
+          f"returns at {budget:,} frames, mean ± one standard error over seeds")
+    table = results.summary(runs, frame_budget=budget)
+    for (agent, obs), mine in table.groupby(["agent", "obs"], sort=True):
+        cells = mine.assign(cell=[_cell(r) for r in mine.itertuples(index=False)])
+        grid = cells.pivot(index="task", columns="config", values="cell").fillna("-")
+        print(f"\nours, {agent} from {obs}, every configuration (mean ± s.e., n seeds):")
+        print(grid.to_string())
+    if not compared:
+        print(f"no runs of an agent the paper reports ({', '.join(PAPER_TABLES)})")
+    for key, comparison in compared.items():
+        agent = key.split()[0]
+        name = PAPER_TABLES[agent][0]
+        obs = set(comparison["obs"].dropna())
+        print(f"\n{name} ({agent}): the paper (pixels, {PAPER_FRAMES:,} frames) beside ours")
+        if obs != {"pixels"} or budget != PAPER_FRAMES:
+            print(f"warning: ours are {'/'.join(sorted(obs))} at {budget:,} frames: not the paper's "
+                  "experiment, so the columns do not measure the same thing")
+        ran = comparison.groupby("task")["ours_n"].transform(lambda n: n.notna().any())
+        print(plots.paper_comparison_table(comparison[ran]).to_string(index=False))
+        missing = list(dict.fromkeys(comparison.loc[~ran, "task"]))
+        if missing:
+            print(f"not run ({len(missing)} of {name}'s tasks): {' '.join(missing)}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        results.summary(runs, frame_budget=budget).to_csv(out / "summary.csv", index=False)
+        written = [out / "summary.csv"]
+        for key, comparison in compared.items():
+            name = PAPER_TABLES[key.split()[0]][0].replace(" ", "").lower()
+            suffix = key.split("(")[1].rstrip(")") if "(" in key else ""
+            written.append(out / f"{name}{'_' + suffix if suffix else ''}.csv")
+            comparison.to_csv(written[-1], index=False)
+        written += write_figures(runs, budget, out)
+        print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
