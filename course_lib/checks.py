@@ -29,6 +29,7 @@ The tests pick the new exercise up from the registry automatically.
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -694,3 +695,119 @@ def _check_drq_critic_loss(student_fn):
             raise CheckFailed("gradient flows into the target: treat it as a constant (target.detach())")
         if q1.grad is None or q2.grad is None:
             raise CheckFailed("the loss must be differentiable w.r.t. q1 and q2")
+
+
+# ===================================================================================================
+# Notebook 08 · Diagnosing instability  (solutions/ex08_diagnostics.py, reference: course_lib.diagnostics)
+# ===================================================================================================
+
+@register("ex08_diagnostics.global_grad_norm", points=1)
+def _check_global_grad_norm(student_fn):
+    import torch
+
+    from course_lib.agents.common import grad_norm
+    from course_lib.nets import make_head
+
+    torch.manual_seed(0)
+    head = make_head("modern", 6, 1, hidden_dim=8, depth=2)
+    unused = torch.nn.Parameter(torch.ones(3))  # never in the loss: its .grad stays None
+    head(torch.randn(16, 6)).square().mean().backward()
+    params = [*head.parameters(), unused]
+    expected = float(grad_norm(params))  # the reference the agents log (torch.nn.utils.get_total_norm)
+    got = student_fn(iter(params))  # an iterator, as module.parameters() is: go through it once
+    expect_close(_as_float(got, "the gradient norm"), expected, "the gradient norm of a modern head", atol=1e-5)
+    single = torch.nn.Parameter(torch.zeros(2))
+    single.grad = torch.tensor([3.0, -4.0])
+    expect_close(_as_float(student_fn([single]), "the gradient norm"), 5.0, "the norm of the gradient [3, -4]")
+    expect_close(_as_float(student_fn([unused]), "the gradient norm"), 0.0,
+                 "the norm when no parameter has a gradient (skip .grad None)")
+
+
+@register("ex08_diagnostics.orders_of_magnitude_per_1000_frames", points=1)
+def _check_orders_of_magnitude(student_fn):
+    from course_lib.diagnostics import orders_of_magnitude_per_1000_frames as reference
+
+    rng = np.random.default_rng(0)
+    frames = np.arange(5000, 13000, 250)
+    for rate in (2.0, 0.0, -0.3):  # decades per 1,000 frames
+        values = 1.7 * 10 ** (rate * (frames - frames[0]) / 1000 + rng.normal(0, 0.1, len(frames)))
+        expect_close(_as_float(student_fn(frames, values), "the slope"), reference(frames, values),
+                     f"the slope of a norm growing {rate:g} decades per 1,000 frames", atol=1e-6)
+    crashed = 10.0 ** (frames / 1000)
+    crashed[-3:] = [np.inf, np.nan, -1.0]  # a crash: only finite, positive values count
+    expect_close(_as_float(student_fn(frames, crashed), "the slope"), 1.0,
+                 "the slope when the last rows are inf, NaN and negative (leave them out)", atol=1e-6)
+    lone = student_fn(frames[:2], [5.0, np.nan])
+    if not (isinstance(lone, float) and math.isnan(lone)):
+        raise CheckFailed(f"with one usable value the slope should be nan, got {lone!r}")
+
+
+# ===================================================================================================
+# Notebook 09 · Reproducing the paper  (solutions/ex09_results.py, reference: course_lib.results)
+# ===================================================================================================
+
+def _reference_return_at_budget(eval_frames, eval_returns, frames_done, crash_frame, budget):
+    """course_lib.results' rule on one run, through its own code path (a run row and its curve)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from course_lib import results
+
+    run = SimpleNamespace(frames_done=frames_done, status="crashed" if crash_frame is not None else "running",
+                          crash_frame=crash_frame)
+    curve = pd.DataFrame({"frame": list(eval_frames), "eval_return": list(eval_returns),
+                          "crashed": [0] * len(eval_frames)})
+    value, _ = results._run_values(run, curve, np.array([budget]))
+    return None if np.isnan(value[0]) else float(value[0])
+
+
+@register("ex09_results.return_at_budget", points=2)
+def _check_return_at_budget(student_fn):
+    frames, returns = [10_000, 20_000, 30_000, 40_000], [100.0, 250.0, 400.0, 380.0]
+    cases = [  # (frames_done, crash_frame, budget, what)
+        (40_000, None, 40_000, "a finished run at its budget"),
+        (40_000, None, 25_000, "a budget between two evaluations (the last one before it)"),
+        (40_000, None, 5_000, "a budget before the first evaluation"),
+        (30_000, None, 40_000, "a run that has not reached the budget yet (incomplete)"),
+        (33_000, 33_000, 40_000, "a run that crashed before the budget (carry its last return forward)"),
+        (33_000, 33_000, 500_000, "the same crashed run at the paper's budget"),
+        (33_000, 33_000, 30_000, "a crashed run at a budget before its crash"),
+        (30_000, 30_000, 30_000, "a crash exactly at the budget"),
+        (8_000, 8_000, 40_000, "a crash before the first evaluation"),
+    ]
+    for frames_done, crash_frame, budget, what in cases:
+        shown = [(f, r) for f, r in zip(frames, returns) if f <= frames_done]
+        f_done, r_done = [f for f, _ in shown], [r for _, r in shown]
+        expected = _reference_return_at_budget(f_done, r_done, frames_done, crash_frame, budget)
+        got = student_fn(list(f_done), list(r_done), frames_done, crash_frame, budget)
+        if expected is None:
+            if got is not None:
+                raise CheckFailed(f"{what}: expected None (no return to report), got {got!r}")
+        elif got is None:
+            raise CheckFailed(f"{what}: expected {expected:g}, got None")
+        else:
+            expect_close(_as_float(got, "the return"), expected, what)
+
+
+@register("ex09_results.mean_and_standard_error", points=1)
+def _check_mean_and_standard_error(student_fn):
+    import pandas as pd
+
+    from course_lib import results
+
+    rng = np.random.default_rng(9)
+    for values in ([100.0, 200.0, 400.0], list(rng.uniform(0, 1000, 10)), [300.0, None, 500.0, None]):
+        mean, se, n = results._mean_se(pd.Series([np.nan if v is None else v for v in values]))
+        got = student_fn(list(values))
+        if not isinstance(got, tuple) or len(got) != 3:
+            raise CheckFailed(f"return a tuple (mean, standard_error, n), got {got!r}")
+        what = f"over {values if len(values) < 5 else f'{len(values)} seeds'}"
+        expect_close(_as_float(got[0], "the mean"), mean, f"the mean {what}")
+        expect_close(_as_float(got[1], "the standard error"), se, f"the standard error {what}",
+                     atol=1e-6)
+        if int(got[2]) != n:
+            raise CheckFailed(f"n {what} should be {n} (None entries are left out), got {got[2]!r}")
+    one = student_fn([42.0])
+    if not (one[0] == 42.0 and isinstance(one[1], float) and math.isnan(one[1]) and int(one[2]) == 1):
+        raise CheckFailed(f"one seed has a mean but no standard error: expected (42.0, nan, 1), got {one!r}")

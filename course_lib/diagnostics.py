@@ -111,3 +111,25 @@ def train_row(frame: int, means: dict[str, float], nonfinite: bool, head_modules
     row["nonfinite"] = int(bool(nonfinite))
     row.update(head_spectral_norms(head_modules))
     return row
+
+
+# ------------------------------------------------------------------------------- reading the logs
+def orders_of_magnitude_per_1000_frames(frames, values) -> float:
+    """How fast a logged quantity grows: the least-squares slope of ``log10(value)`` per 1,000 frames.
+
+    Fig. 3 plots gradient norms on a log scale because, when training goes wrong, they grow
+    *exponentially*: a straight line there. Its slope (1.0 = ten times larger every 1,000 frames)
+    summarizes a stretch of a run in one number. Only the finite, positive values are used (a crash
+    logs NaN or inf); ``nan`` if fewer than two remain.
+    """
+    import numpy as np
+
+    frames = np.asarray(frames, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if frames.shape != values.shape:
+        raise ValueError(f"frames and values must have the same length, got {frames.shape} and {values.shape}")
+    keep = np.isfinite(values) & (values > 0) & np.isfinite(frames)
+    if keep.sum() < 2 or np.ptp(frames[keep]) == 0:
+        return math.nan
+    slope = np.polyfit(frames[keep], np.log10(values[keep]), 1)[0]
+    return float(slope * 1000)

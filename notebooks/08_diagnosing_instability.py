@@ -346,6 +346,24 @@ with pd.option_context("display.float_format", "{:.3g}".format):
     display(plots.diagnostics_summary(train_logs).set_index("config"))
 
 # %% [markdown]
+# How fast did the gradients grow? On Fig. 3's log scale exponential growth is a straight line, and
+# `diagnostics.orders_of_magnitude_per_1000_frames` fits its slope (1.0 = ten times larger every
+# 1,000 frames; you write it yourself in the exercises below). Per run, for the actor's gradient
+# norm between 5,000 and 12,000 frames (where the two crashes happened):
+
+# %%
+from course_lib.diagnostics import orders_of_magnitude_per_1000_frames
+
+window = train_logs[train_logs["frame"].between(5000, 12000)]
+growth = pd.DataFrame([
+    {"config": config, "seed": seed,
+     "actor grad: decades / 1k frames": orders_of_magnitude_per_1000_frames(run["frame"], run["actor_grad_norm"]),
+     "critic grad: decades / 1k frames": orders_of_magnitude_per_1000_frames(run["frame"], run["critic_grad_norm"])}
+    for (config, seed), run in window.groupby(["config", "seed"])])
+with pd.option_context("display.float_format", "{:.2f}".format):
+    display(growth.set_index(["config", "seed"]).unstack("seed"))
+
+# %% [markdown]
 # What we see, against each of the paper's observations (three fresh seeds, so still a small sample):
 #
 # * **The deep network fails to learn** (Fig. 3, top right): **two of the three** 8-block critics
@@ -353,7 +371,8 @@ with pd.option_context("display.float_format", "{:.3g}".format):
 #   (639 at 48k frames). The MLPs learned in all six runs.
 # * **The gradients grow, especially the actor's** (bottom panels, log scale): in the two crashed
 #   runs the actor's gradient norm went from about 2 at 5k frames to $10^{10}$ at 12k frames, growing
-#   by orders of magnitude every 1,000 frames, and the critic's to infinity. In the surviving run they
+#   by about 1.4 orders of magnitude every 1,000 frames (the critic's by 2.2 to 2.4, to infinity),
+#   while every other run's slope was within 0.05 of zero for the actor. In the surviving run they
 #   ended 1.8× (actor) and 2.9× (critic) the MLP's. With SN they stayed close to the MLP's (actor
 #   1.8 vs 1.65 over the last quarter of the runs).
 # * **The critic loss is not lower for the big network** (top left): in the crashed runs it went to
@@ -458,6 +477,19 @@ with pd.option_context("display.float_format", "{:.3g}".format):
 # with SN at most 3.2 in any logged interval, like the MLP's 2.1, against $3 \times 10^{8}$ before
 # the crashes.
 #
+# ## Exercises
+#
+# In `exercises/ex08_diagnostics.py`: `global_grad_norm`, the number in every `*_grad_norm` column of
+# `train.csv` (the L2 norm of all of a network's gradients together, before clipping), and
+# `orders_of_magnitude_per_1000_frames`, the growth rate used above. Write them, then run:
+
+# %%
+from course_lib import checks
+
+checks.check("ex08_diagnostics.global_grad_norm")
+checks.check("ex08_diagnostics.orders_of_magnitude_per_1000_frames")
+
+# %% [markdown]
 # ## Questions
 #
 # 1. Fig. 3's argument against overfitting rests on the critic loss. Why would an overfitting critic

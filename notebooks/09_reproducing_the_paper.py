@@ -161,6 +161,17 @@ comparison = results.compare_with_paper(ours, paper.table2())
 plots.paper_comparison_table(comparison[comparison["task"] == "cartpole_swingup"])
 
 # %% [markdown]
+# **Exercises** (`exercises/ex09_results.py`): the two rules behind every number of these tables:
+# `return_at_budget` (one run's return at a frame budget, crashes carried forward, incomplete runs
+# left out) and `mean_and_standard_error` (over seeds). Write them, then run:
+
+# %%
+from course_lib import checks
+
+checks.check("ex09_results.return_at_budget")
+checks.check("ex09_results.mean_and_standard_error")
+
+# %% [markdown]
 # **These two columns are not comparable.** The paper's numbers come from pixels after 500,000 frames;
 # ours from proprioceptive states after a few tens of thousands of frames with small heads (the
 # settings are printed above). A state agent sees the pole's angle directly, so it can be *better* than

@@ -390,3 +390,19 @@ def test_device_frame_replay_samples_exactly_what_the_host_replay_does():
         got_a, got_b = to_torch(mirrored.sample(16), "cpu"), to_torch(restored.sample(16), "cpu")
         for key in want:
             assert torch.equal(got_a[key], want[key]) and torch.equal(got_b[key], want[key]), key
+
+
+def test_actor_saturation_probe_reports_the_mlp_actor_unsaturated():
+    """tools/probe_actor_saturation.py (notebook 09's check before a DDPG sweep) on the DrQ-v2 MLP actor:
+    after a few updates its pre-tanh output stays far from tanh's flat region and its gradient flows."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "probe_actor_saturation.py"
+    spec = importlib.util.spec_from_file_location("probe_actor_saturation", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    rows = probe.probe("mlp2", batch=4, updates=3, device="cpu")
+    assert len(rows) == 4 and math.isnan(rows[0][1])
+    assert all(mu < 3 for mu, _ in rows)
+    assert all(grad > 0 for _, grad in rows[1:])

@@ -146,3 +146,17 @@ def test_diagnostics_summary_numbers(runs):
     assert np.isfinite(summary.select_dtypes("number").to_numpy()).all()
     with pytest.raises(ValueError, match="last_fraction"):
         plots.diagnostics_summary(plots.read_train_logs(runs), last_fraction=0)
+
+
+def test_growth_rate_in_orders_of_magnitude_per_1000_frames():
+    from course_lib.diagnostics import orders_of_magnitude_per_1000_frames as rate
+
+    frames = np.arange(0, 8000, 250)
+    assert rate(frames, 3.0 * 10 ** (frames / 500)) == pytest.approx(2.0)  # x100 per 1,000 frames
+    assert rate(frames, np.full(len(frames), 7.0)) == pytest.approx(0.0, abs=1e-12)
+    crashed = 10.0 ** (frames / 1000)
+    crashed[-2:] = [np.inf, np.nan]  # a crash's last rows are left out
+    assert rate(frames, crashed) == pytest.approx(1.0)
+    assert np.isnan(rate([0, 250], [1.0, np.nan]))
+    with pytest.raises(ValueError, match="same length"):
+        rate([0, 1, 2], [1.0, 2.0])
