@@ -3,15 +3,18 @@
     python -m course_lib.report runs/paper                    # print the tables beside the paper's
     python -m course_lib.report runs/paper --frames 500000 --out runs/paper/report
 
-For every agent found under the root it prints our results next to the paper's table for that agent
-(DDPG / DrQ-v2: Table 1; SAC / DrQ: Table 2; the tasks we ran, then the names of those we did not): mean ± one standard error over seeds at the frame
-budget, crashed runs carried forward and counted, incomplete runs counted and left out of the mean
-(:mod:`course_lib.results`). With ``--out`` it also writes, into that folder:
+It prints every configuration we ran (mean ± one standard error over seeds at the frame budget,
+crashed runs carried forward and counted, incomplete runs counted and left out of the mean:
+:mod:`course_lib.results`), then, per agent, our results next to the paper's table for it (DDPG /
+DrQ-v2: Table 1; SAC / DrQ: Table 2) for the tasks we ran, and the names of those we did not. With
+``--out`` it also writes, into that folder:
 
-- ``summary.csv`` (every task and configuration), ``table1.csv`` / ``table2.csv`` (the comparisons);
+- ``summary.csv`` (every task and configuration), ``table1.csv`` / ``table2.csv`` (the comparisons;
+  ``table2_state.csv`` and the like when one agent has runs from both pixels and states);
 - ``learning_curves.png`` (Figs. 1, 2, 4: mean ± one standard error per task),
-  ``bars.png`` (per task, one bar per configuration, the paper's mean as a black tick) and
-  ``training_dynamics.png`` (Fig. 3: critic loss, return, gradient norms, from ``train.csv``).
+  ``bars_<agent>_<obs>.png`` (per task, one bar per configuration; from pixels the paper's mean as
+  a black tick) and ``training_dynamics.png`` (Fig. 3: critic loss, return, gradient norms, from
+  ``train.csv``).
 
 Runs that are not the paper's experiment (state observations, or a budget other than 500,000 frames)
 are compared all the same, with a warning line: the columns then do not measure the same thing.
