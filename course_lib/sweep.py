@@ -42,6 +42,7 @@ import shlex
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ EXECUTORS = ("local", "ray")
 TRAIN_MODULE = "course_lib.train"
 LOG_NAME = "sweep_log.jsonl"
 OUTPUT_NAME = "sweep_output.log"
+POLL_SECONDS = 5.0  # how often the frames bar reads the run directories
 _TASK_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 # What a run directory's state means for the sweep (see module docstring).
@@ -78,6 +80,7 @@ class Run:
     returncode: int | None = None
     result: str | None = None  # after the sweep: complete / crashed / failed (None: not finished)
     detail: str = ""
+    frames: int = 0  # the run's frame budget (for the frames progress bar)
 
     @property
     def command(self) -> list[str]:
@@ -155,8 +158,34 @@ def plan(tasks: Sequence[str], configs: Sequence[str], seeds: Sequence[int], *, 
                 todo = state == "new" or (resume and state in RESUME_STATES)
                 if todo and state in RESUME_STATES:
                     args.append("--resume")  # train refuses to overwrite a run without it
-                runs.append(Run(task, config, seed, out, args + list(train_args), state, todo))
+                runs.append(Run(task, config, seed, out, args + list(train_args), state, todo,
+                                frames=frames))
     return runs
+
+
+def frames_reached(out: str | Path) -> int:
+    """How far a run has got, from its files: the larger of ``config.json``'s ``frames_done`` (it
+    follows checkpoints) and the last frame in ``eval.csv``; 0 for a run not started. Reads files
+    only, so it works for runs on other machines too (Ray, with the root on a shared file system)."""
+    out = Path(out)
+    reached = 0
+    try:
+        reached = int(json.loads((out / "config.json").read_text()).get("frames_done") or 0)
+    except (OSError, ValueError, TypeError):  # not written yet, or being rewritten
+        pass
+    try:
+        with open(out / "eval.csv", "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 256))
+            lines = f.read().decode(errors="replace").splitlines()
+        for line in reversed(lines[1:] if len(lines) > 1 else lines):
+            first = line.split(",")[0]
+            if first.isdigit():
+                reached = max(reached, int(first))
+                break
+    except OSError:
+        pass
+    return reached
 
 
 # --------------------------------------------------------------------------- running one run
@@ -230,7 +259,8 @@ def _record(run: Run, returncode: int | None, root: Path) -> None:
 
 
 # --------------------------------------------------------------------------- executors
-def _local(todo: list[Run], workers: int, finished: Callable[[Run, int | None], None]) -> None:
+def _local(todo: list[Run], workers: int, finished: Callable[[Run, int | None], None],
+           tick: Callable[[], None] = lambda: None) -> None:
     stop, lock, procs = threading.Event(), threading.Lock(), set()
     pool = ThreadPoolExecutor(max_workers=workers)
     futures = {pool.submit(_execute, run.args, str(run.out), procs, lock, stop): run for run in todo}
@@ -240,6 +270,7 @@ def _local(todo: list[Run], workers: int, finished: Callable[[Run, int | None], 
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in done:
                 finished(futures[fut], fut.result())
+            tick()
     except BaseException:  # Ctrl-C: start nothing new, stop what runs (train checkpoints atomically)
         for fut in futures:
             fut.cancel()
@@ -254,7 +285,8 @@ def _local(todo: list[Run], workers: int, finished: Callable[[Run, int | None], 
 
 
 def _ray(todo: list[Run], address: str | None, workers: int, cpus_per_run: float,
-         gpus_per_run: float, finished: Callable[[Run, int | None], None]) -> None:
+         gpus_per_run: float, finished: Callable[[Run, int | None], None],
+         tick: Callable[[], None] = lambda: None) -> None:
     try:
         import ray
     except ImportError:
@@ -281,6 +313,7 @@ def _ray(todo: list[Run], address: str | None, workers: int, cpus_per_run: float
                     print(f"ray task for {refs[ref].out} failed: {err}", file=sys.stderr)
                     returncode = -1
                 finished(refs[ref], returncode)
+            tick()
     except BaseException:
         for ref in refs:
             ray.cancel(ref, force=False)  # raises KeyboardInterrupt in _execute: it stops its child
@@ -321,7 +354,21 @@ def execute(runs: list[Run], *, root: str | Path, executor: str = "local", worke
     todo = [run for run in runs if run.todo]
     # Only ever *disable* explicitly: an explicit disable=False would override TQDM_DISABLE=1.
     bar = tqdm(total=len(todo), desc="runs", unit="run", **({} if progress else {"disable": True}))
+    # A second bar for the frames of all runs together (runs take hours at the paper's budgets):
+    # polled from the run directories every few seconds, so it has an honest rate and ETA.
+    start = {run.out: min(frames_reached(run.out), run.frames) for run in todo}
+    frames_bar = tqdm(total=sum(run.frames for run in todo), initial=sum(start.values()), desc="frames",
+                      unit="frame", unit_scale=True, **({} if progress else {"disable": True}))
+    last_poll = [0.0]
     counts = {"complete": 0, "crashed": 0, "failed": 0}
+
+    def tick(force: bool = False) -> None:
+        if frames_bar.disable or (not force and time.monotonic() - last_poll[0] < POLL_SECONDS):
+            return
+        last_poll[0] = time.monotonic()
+        reached = sum(run.frames if run.result in ("complete", "crashed") else
+                      min(frames_reached(run.out), run.frames) for run in todo)
+        frames_bar.update(reached - frames_bar.n)
 
     def finished(run: Run, returncode: int | None) -> None:
         if returncode is None:  # never started (stopped before its turn)
@@ -335,10 +382,12 @@ def execute(runs: list[Run], *, root: str | Path, executor: str = "local", worke
 
     try:
         if todo and executor == "local":
-            _local(todo, workers, finished)
+            _local(todo, workers, finished, tick)
         elif todo:
-            _ray(todo, ray_address, workers, cpus_per_run, gpus_per_run, finished)
+            _ray(todo, ray_address, workers, cpus_per_run, gpus_per_run, finished, tick)
     finally:
+        tick(force=True)
+        frames_bar.close()
         bar.close()
     return runs
 

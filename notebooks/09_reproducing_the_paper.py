@@ -110,7 +110,10 @@ print(sweep(*DDPG_GRID, "--dry-run").splitlines()[-1], "(Table 1, DDPG)")
 # %% [markdown]
 # Now a grid small enough to run here, live (about a minute): state-based SAC on `cartpole_swingup`,
 # `mlp2` against `modern2+sn`, two seeds, 8,000 frames, hidden width 64. Everything after a bare
-# `--` goes to every training command. Two runs at a time (`--workers 2`, one per core).
+# `--` goes to every training command. Two runs at a time (`--workers 2`, one per core). In a
+# terminal a sweep shows two progress bars, runs finished and the frames of all runs together (read
+# from the run directories every few seconds, so it has a rate and an ETA); `--no-progress` keeps
+# this notebook's stored output stable.
 
 # %%
 root = Path(tempfile.mkdtemp(prefix="sweep_"))

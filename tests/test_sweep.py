@@ -167,6 +167,50 @@ def test_sweep_runs_skips_and_records_crashes(tmp_path, fake, monkeypatch):
     assert {r.state for r in grid(root, frames=2000) if r.seed == 0} == {"complete"}
 
 
+class RecordingBar:
+    """Stands in for tqdm: keeps every bar's total, and its position after each update."""
+    bars = []
+
+    def __init__(self, total=None, initial=0, desc="", **kwargs):
+        self.total, self.n, self.desc, self.disable, self.positions = total, initial, desc, False, [initial]
+        RecordingBar.bars.append(self)
+
+    def update(self, k=1):
+        self.n += k
+        self.positions.append(self.n)
+
+    def __getattr__(self, name):  # set_postfix, write, close
+        return lambda *args, **kwargs: None
+
+
+def test_frames_progress_bar_follows_the_runs(tmp_path, fake, monkeypatch):
+    RecordingBar.bars = []
+    monkeypatch.setattr(sweep, "tqdm", RecordingBar)
+    monkeypatch.setattr(sweep, "POLL_SECONDS", 0.0)
+    monkeypatch.setenv("FAKE_SLEEP", "0.3")  # four evaluations per run, 0.3 s apart
+    root = tmp_path / "runs"
+    runs = [r for r in grid(root) if r.task == "walker_walk" and r.seed == 0]  # 2 runs of 4000 frames
+    sweep.execute(runs, root=root, workers=2, progress=True)
+    runs_bar, frames_bar = RecordingBar.bars
+    assert (runs_bar.desc, runs_bar.total, runs_bar.n) == ("runs", 2, 2)
+    assert (frames_bar.desc, frames_bar.total, frames_bar.n) == ("frames", 8000, 8000)
+    assert frames_bar.positions == sorted(frames_bar.positions)  # never backwards
+    between = {p for p in frames_bar.positions if 0 < p < 8000}
+    assert len(between) >= 2, frames_bar.positions  # it moved while the runs were running
+
+
+def test_frames_reached_reads_the_run_directory(tmp_path):
+    out = tmp_path / "run"
+    assert sweep.frames_reached(out) == 0  # not started
+    out.mkdir()
+    (out / "eval.csv").write_text("frame,eval_return,crashed\n0,1.0,0\n10000,5.0,0\n20000,7.5,0\n")
+    assert sweep.frames_reached(out) == 20000
+    (out / "config.json").write_text(json.dumps({"frames_done": 25000}))  # a checkpoint after it
+    assert sweep.frames_reached(out) == 25000
+    (out / "config.json").write_text('{"frames_do')  # being rewritten: fall back to eval.csv
+    assert sweep.frames_reached(out) == 20000
+
+
 def _wait_for(condition, timeout=30.0):
     deadline = time.monotonic() + timeout
     while not condition():
