@@ -264,7 +264,7 @@ with pd.option_context("display.float_format", "{:.3g}".format):
 # * **s01**, DDPG (DrQ-v2's agent) from states, width 128: *both* heads stuck near 75 with the actor's
 #   gradient norm collapsing to about $10^{-8}$: the deterministic actor's tanh saturated. That is a
 #   DDPG-at-this-scale problem (the MLP fails too), not the paper's failure. We stopped the modern run
-#   at 12k frames (status `running`) to save the budget.
+#   at 12k frames to save the budget (status `running`; `frames` shows its last checkpoint, 8k).
 # * **s02**, SAC, modern4 with and without SN at a learning rate of 8e-3 (8× DrQ's): both learned;
 #   without SN 465, with SN 746 at 24k frames.
 # * **s03**, walker_walk and **s05**, ball_in_cup_catch, modern4 vs mlp2 at DrQ's learning rate: no
@@ -395,7 +395,7 @@ with pd.option_context("display.float_format", "{:.2f}".format):
 # * The crashed runs' logs show one more thing the paper does not plot: SAC's entropy temperature
 #   $\alpha$ (learned with the same learning rate) rose from 0.17 to about $10^{10}$ along with $Q$,
 #   while it fell steadily in every run that learned. At the first logged sign of trouble (6k frames)
-#   the actor's gradient norm was already 60 to 120 times that of the SN runs (13.5–13.9 vs.
+#   the actor's gradient norm was already 57 to 130 times that of the SN runs (13.5–13.9 vs.
 #   0.1–0.24) and $\alpha$ 4–5× higher than 1,000 frames before; with one row per 250 updates our
 #   logs cannot tell which moved first.
 #
