@@ -677,15 +677,15 @@ def _check_drq_target(student_fn):
 def _check_drq_critic_loss(student_fn):
     import torch
 
+    from course_lib.agents.common import twin_critic_loss
+
     for seed, m in ((0, 2), (1, 1), (2, 3)):
         g = torch.Generator().manual_seed(seed)
         q1 = torch.randn(4 * m, 1, generator=g, dtype=torch.float64, requires_grad=True)
         q2 = torch.randn(4 * m, 1, generator=g, dtype=torch.float64, requires_grad=True)
         target = torch.randn(4, 1, generator=g, dtype=torch.float64, requires_grad=True)
-        # The reference: SACAgent.update_critic's loss (a sum over views and critics of MSEs).
-        v1, v2 = q1.view(m, 4, 1), q2.view(m, 4, 1)
-        t = target.detach()
-        expected = ((v1 - t) ** 2).mean(dim=(1, 2)).sum() + ((v2 - t) ** 2).mean(dim=(1, 2)).sum()
+        # The reference: the agents' loss (a sum over views and critics of MSEs).
+        expected = twin_critic_loss(q1, q2, target.detach(), m)
         loss = student_fn(q1, q2, target, m)
         if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
             raise CheckFailed(f"the loss should be a 0-d tensor, got shape {tuple(getattr(loss, 'shape', ()))}")

@@ -1,4 +1,5 @@
-"""What SAC and DDPG share: the twin critic, target networks, gradient norms, acting mode.
+"""What SAC and DDPG share: the twin critic and its loss, target networks, the optimizer step with
+its gradient norm, acting mode, checkpoints.
 
 Both agents of the paper (Sec. 2.2) train a critic ``Q_psi(a, s)`` on the Bellman residual of
 eq. (2) against a *target* critic "whose weights are the exponentially averaged weights of the
@@ -84,6 +85,51 @@ def grad_norm(parameters) -> torch.Tensor:
     if not grads:
         return torch.zeros(())
     return torch.nn.utils.get_total_norm(grads, norm_type=2.0)
+
+
+def twin_critic_loss(q1: torch.Tensor, q2: torch.Tensor, target: torch.Tensor, views: int) -> torch.Tensor:
+    """Eq. (2) for both critics over ``views`` (DrQ's M) augmented copies of the batch.
+
+    ``q1``, ``q2``: ``(views * batch, 1)``, the copies stacked view after view; ``target``:
+    ``(batch, 1)``, already averaged over the K target views. DrQ sums the two critics' mean squared
+    errors over the views (``M = 1``: the plain sum of the two MSEs, as DrQ-v2).
+    """
+    batch = target.shape[0]
+    q1, q2 = q1.view(views, batch, 1), q2.view(views, batch, 1)
+    return ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters) -> torch.Tensor:
+    """One gradient step on ``parameters`` only; returns their gradient norm (:func:`grad_norm`).
+
+    ``backward(inputs=parameters)`` gives gradients to these parameters and no others: for the
+    actor (eq. 3) the critic is only the path the gradient takes. The norm is taken after
+    ``backward()`` and before the step, unclipped (what Fig. 3 plots).
+    """
+    parameters = list(parameters)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=parameters)
+    norm = grad_norm(parameters)
+    optimizer.step()
+    return norm
+
+
+def agent_state_dict(agent) -> dict:
+    """An agent's checkpoint: every network of ``agent.networks()``, every optimizer of
+    ``agent.optimizers()`` (under the same names) and the update count."""
+    state = {name: net.state_dict() for name, net in agent.networks().items()}
+    state.update({name: opt.state_dict() for name, opt in agent.optimizers().items()})
+    state["updates"] = agent.updates
+    return state
+
+
+def load_agent_state_dict(agent, state: dict) -> None:
+    """Restore what :func:`agent_state_dict` saved."""
+    for name, net in agent.networks().items():
+        net.load_state_dict(state[name])
+    for name, opt in agent.optimizers().items():
+        opt.load_state_dict(state[name])
+    agent.updates = int(state["updates"])
 
 
 def nonfinite(*tensors: torch.Tensor) -> torch.Tensor:

@@ -26,8 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.agents.common import (Critic, acting_mode, compile_networks, grad_norm, make_target,
-                                      nonfinite, obs_to_tensor, soft_update)
+from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
+                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor,
+                                      optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
 from course_lib.nets import ConvEncoder, Trunk, make_head
@@ -173,14 +174,9 @@ class DDPGAgent:
             target = target.view(k, batch, 1).mean(0)
 
         q1, q2 = self.critic(features, action.repeat(m, 1))
-        q1, q2 = q1.view(m, batch, 1), q2.view(m, batch, 1)
-        critic_loss = ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
-
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        critic_grad_norm = grad_norm(self.critic_params)
-        self.critic_opt.step()
-        return {"critic_loss": critic_loss.detach(), "q_mean": q1[0].detach().mean(),
+        critic_loss = twin_critic_loss(q1, q2, target, m)
+        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
+        return {"critic_loss": critic_loss.detach(), "q_mean": q1[:batch].detach().mean(),
                 "critic_grad_norm": critic_grad_norm,
                 "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
 
@@ -190,10 +186,7 @@ class DDPGAgent:
         q1, q2 = self.critic(features, action)
         actor_loss = ddpg_actor_loss(q1, q2)
 
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward(inputs=list(self.actor.parameters()))  # the critic is only the path
-        actor_grad_norm = grad_norm(self.actor.parameters())
-        self.actor_opt.step()
+        actor_grad_norm = optimizer_step(self.actor_opt, actor_loss, self.actor.parameters())  # critic: the path
         return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
                 "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm)}
 
@@ -212,15 +205,11 @@ class DDPGAgent:
         """The heads whose layers' spectral norms are logged."""
         return {"critic/q1": self.critic.q1, "critic/q2": self.critic.q2, "actor": self.actor.head}
 
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"critic_opt": self.critic_opt, "actor_opt": self.actor_opt}
+
     def state_dict(self) -> dict:
-        state = {name: net.state_dict() for name, net in self.networks().items()}
-        state.update(updates=self.updates, critic_opt=self.critic_opt.state_dict(),
-                     actor_opt=self.actor_opt.state_dict())
-        return state
+        return agent_state_dict(self)
 
     def load_state_dict(self, state: dict) -> None:
-        for name, net in self.networks().items():
-            net.load_state_dict(state[name])
-        self.updates = int(state["updates"])
-        self.critic_opt.load_state_dict(state["critic_opt"])
-        self.actor_opt.load_state_dict(state["actor_opt"])
+        load_agent_state_dict(self, state)

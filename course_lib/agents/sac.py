@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.agents.common import (Critic, acting_mode, compile_networks, grad_norm, make_target,
-                                      nonfinite, obs_to_tensor, soft_update)
+from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
+                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor,
+                                      optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
 from course_lib.nets import ConvEncoder, Trunk, make_head
@@ -202,15 +203,10 @@ class SACAgent:
             target = target.view(k, batch, 1).mean(0)  # DrQ: average over the K augmentations
 
         q1, q2 = self.critic(features, action.repeat(m, 1))
-        q1, q2 = q1.view(m, batch, 1), q2.view(m, batch, 1)
         # DrQ sums the two critics' mean squared errors over the M augmentations.
-        critic_loss = ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
-
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        critic_grad_norm = grad_norm(self.critic_params)
-        self.critic_opt.step()
-        return {"critic_loss": critic_loss.detach(), "q_mean": q1[0].detach().mean(),
+        critic_loss = twin_critic_loss(q1, q2, target, m)
+        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
+        return {"critic_loss": critic_loss.detach(), "q_mean": q1[:batch].detach().mean(),
                 "critic_grad_norm": critic_grad_norm,
                 "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
 
@@ -221,11 +217,8 @@ class SACAgent:
         q1, q2 = self.critic(features, action)
         actor_loss = sac_actor_loss(q1, q2, log_prob, self.alpha.detach())
 
-        self.actor_opt.zero_grad(set_to_none=True)
         # Only the actor's parameters get gradients; the critic is just the path (eq. 3).
-        actor_loss.backward(inputs=list(self.actor.parameters()))
-        actor_grad_norm = grad_norm(self.actor.parameters())
-        self.actor_opt.step()
+        actor_grad_norm = optimizer_step(self.actor_opt, actor_loss, self.actor.parameters())
 
         alpha_loss = temperature_loss(self.log_alpha, log_prob, self.target_entropy)
         self.alpha_opt.zero_grad(set_to_none=True)
@@ -252,19 +245,13 @@ class SACAgent:
         """The heads whose layers' spectral norms are logged: ``{"critic/q1": ..., "actor": ...}``."""
         return {"critic/q1": self.critic.q1, "critic/q2": self.critic.q2, "actor": self.actor.head}
 
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"critic_opt": self.critic_opt, "actor_opt": self.actor_opt, "alpha_opt": self.alpha_opt}
+
     def state_dict(self) -> dict:
-        state = {name: net.state_dict() for name, net in self.networks().items()}
-        state.update(log_alpha=self.log_alpha.detach().clone(), updates=self.updates,
-                     critic_opt=self.critic_opt.state_dict(), actor_opt=self.actor_opt.state_dict(),
-                     alpha_opt=self.alpha_opt.state_dict())
-        return state
+        return {**agent_state_dict(self), "log_alpha": self.log_alpha.detach().clone()}
 
     def load_state_dict(self, state: dict) -> None:
-        for name, net in self.networks().items():
-            net.load_state_dict(state[name])
+        load_agent_state_dict(self, state)
         with torch.no_grad():
             self.log_alpha.copy_(state["log_alpha"])
-        self.updates = int(state["updates"])
-        self.critic_opt.load_state_dict(state["critic_opt"])
-        self.actor_opt.load_state_dict(state["actor_opt"])
-        self.alpha_opt.load_state_dict(state["alpha_opt"])
