@@ -34,54 +34,48 @@ PAPER_TABLES = {"ddpg": ("Table 1", paper.table1), "sac": ("Table 2", paper.tabl
 PAPER_FRAMES = 500_000
 
 
-def comparisons(runs: pd.DataFrame, frame_budget: int) -> dict[str, pd.DataFrame]:
-    """Per agent under the runs ("sac", "ddpg"): :func:`results.compare_with_paper` at the budget.
+def comparisons(table: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """``{(agent, obs): results.compare_with_paper(...)}`` for each agent the paper reports.
 
-    Observation kinds are compared separately (pixels first), since the paper's tables are pixels.
-    Keys are ``"ddpg"``/``"sac"``, or ``"sac (state)"`` when one agent has runs of both kinds.
+    ``table`` is :func:`results.summary` output. Observation kinds are compared separately, pixels
+    first (the paper's tables are from pixels).
     """
-    table = results.summary(runs, frame_budget=frame_budget)
     out = {}
     for agent in sorted(set(table["agent"]) & set(PAPER_TABLES)):
         mine = table[table["agent"] == agent]
-        kinds = sorted(set(mine["obs"]), key=lambda obs: obs != "pixels")
-        for obs in kinds:
-            key = agent if obs == kinds[0] else f"{agent} ({obs})"
-            out[key] = results.compare_with_paper(mine[mine["obs"] == obs], PAPER_TABLES[agent][1]())
+        for obs in sorted(set(mine["obs"]), key=lambda obs: obs != "pixels"):
+            out[(agent, obs)] = results.compare_with_paper(mine[mine["obs"] == obs], PAPER_TABLES[agent][1]())
     return out
 
 
-def write_figures(runs: pd.DataFrame, frame_budget: int, out: Path) -> list[Path]:
-    """The learning curves, the bars beside the paper and Fig. 3's diagnostics, as PNG files."""
+def write_figures(table: pd.DataFrame, curves: pd.DataFrame, logs: pd.DataFrame, out: Path) -> list[Path]:
+    """The learning curves, the bars beside the paper and Fig. 3's diagnostics, as PNG files.
+
+    ``table``: :func:`results.summary`; ``curves``: :func:`results.curve_summary`; ``logs``:
+    :func:`plots.read_train_logs`.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # headless: files only
     import matplotlib.pyplot as plt
 
     written = []
-    curves = results.curve_summary(runs)
+
+    def save(fig, name: str) -> None:
+        written.append(out / name)
+        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+
     if not curves.empty:
-        fig = plots.plot_learning_curves(curves)
-        written.append(out / "learning_curves.png")
-        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
-        plt.close(fig)
-    table = results.summary(runs, frame_budget=frame_budget)
+        save(plots.plot_learning_curves(curves), "learning_curves.png")
     table = table[table["n"] > 0]
-    for agent in sorted(set(table["agent"])):
-        mine = table[table["agent"] == agent]
-        paper_table = PAPER_TABLES[agent][1]() if agent in PAPER_TABLES else None
-        for obs in sorted(set(mine["obs"])):
-            ax = plots.plot_task_bars(mine[mine["obs"] == obs], paper=paper_table if obs == "pixels" else None)
-            ax.set_title(f"{agent} from {obs}")
-            written.append(out / f"bars_{agent}_{obs}.png")
-            ax.figure.savefig(written[-1], dpi=120, bbox_inches="tight")
-            plt.close(ax.figure)
-    logs = plots.read_train_logs(runs)
+    for (agent, obs), mine in table.groupby(["agent", "obs"], sort=True):
+        paper_table = PAPER_TABLES[agent][1]() if agent in PAPER_TABLES and obs == "pixels" else None
+        ax = plots.plot_task_bars(mine, paper=paper_table)
+        ax.set_title(f"{agent} from {obs}")
+        save(ax.figure, f"bars_{agent}_{obs}.png")
     if not logs.empty and set(plots.FIG3_METRICS) <= set(logs.columns):
-        fig = plots.plot_training_dynamics(logs, curves if not curves.empty else None)
-        written.append(out / "training_dynamics.png")
-        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        save(plots.plot_training_dynamics(logs, curves if not curves.empty else None), "training_dynamics.png")
     return written
 
 
@@ -111,13 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget = int(args.frames or runs["frames"].max())
         if budget <= 0:
             raise ValueError(f"--frames must be positive, got {budget}")
-        compared = comparisons(runs, budget)
+        evals = results.load_curves(runs)  # every eval.csv, read once for all tables and figures
+        table = results.summary(runs, frame_budget=budget, curves=evals)
+        compared = comparisons(table)
     except ValueError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     counts = runs["status"].value_counts()
     print(f"{len(runs)} runs under {args.root} ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
           f"returns at {budget:,} frames, mean ± one standard error over seeds")
-    table = results.summary(runs, frame_budget=budget)
     for (agent, obs), mine in table.groupby(["agent", "obs"], sort=True):
         cells = mine.assign(cell=[_cell(r) for r in mine.itertuples(index=False)])
         grid = cells.pivot(index="task", columns="config", values="cell").fillna("-")
@@ -125,13 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(grid.to_string())
     if not compared:
         print(f"no runs of an agent the paper reports ({', '.join(PAPER_TABLES)})")
-    for key, comparison in compared.items():
-        agent = key.split()[0]
+    for (agent, obs), comparison in compared.items():
         name = PAPER_TABLES[agent][0]
-        obs = set(comparison["obs"].dropna())
         print(f"\n{name} ({agent}): the paper (pixels, {PAPER_FRAMES:,} frames) beside ours")
-        if obs != {"pixels"} or budget != PAPER_FRAMES:
-            print(f"warning: ours are {'/'.join(sorted(obs))} at {budget:,} frames: not the paper's "
+        if obs != "pixels" or budget != PAPER_FRAMES:
+            print(f"warning: ours are {obs} at {budget:,} frames: not the paper's "
                   "experiment, so the columns do not measure the same thing")
         ran = comparison.groupby("task")["ours_n"].transform(lambda n: n.notna().any())
         print(plots.paper_comparison_table(comparison[ran]).to_string(index=False))
@@ -141,14 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        results.summary(runs, frame_budget=budget).to_csv(out / "summary.csv", index=False)
+        table.to_csv(out / "summary.csv", index=False)
         written = [out / "summary.csv"]
-        for key, comparison in compared.items():
-            name = PAPER_TABLES[key.split()[0]][0].replace(" ", "").lower()
-            suffix = key.split("(")[1].rstrip(")") if "(" in key else ""
-            written.append(out / f"{name}{'_' + suffix if suffix else ''}.csv")
+        first_obs = {}
+        for (agent, obs), comparison in compared.items():
+            name = PAPER_TABLES[agent][0].replace(" ", "").lower()  # table1 / table2
+            first_obs.setdefault(agent, obs)  # pixels if any: table2.csv; then table2_state.csv
+            written.append(out / (f"{name}.csv" if obs == first_obs[agent] else f"{name}_{obs}.csv"))
             comparison.to_csv(written[-1], index=False)
-        written += write_figures(runs, budget, out)
+        written += write_figures(table, results.curve_summary(runs, curves=evals), plots.read_train_logs(runs), out)
         print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
