@@ -356,19 +356,21 @@ def execute(runs: list[Run], *, root: str | Path, executor: str = "local", worke
     bar = tqdm(total=len(todo), desc="runs", unit="run", **({} if progress else {"disable": True}))
     # A second bar for the frames of all runs together (runs take hours at the paper's budgets):
     # polled from the run directories every few seconds, so it has an honest rate and ETA.
-    start = {run.out: min(frames_reached(run.out), run.frames) for run in todo}
-    frames_bar = tqdm(total=sum(run.frames for run in todo), initial=sum(start.values()), desc="frames",
-                      unit="frame", unit_scale=True, **({} if progress else {"disable": True}))
-    last_poll = [0.0]
+    def frames_so_far() -> int:
+        return sum(run.frames if run.result in DONE_STATES else min(frames_reached(run.out), run.frames)
+                   for run in todo)
+
+    frames_bar = tqdm(total=sum(run.frames for run in todo), initial=frames_so_far() if progress else 0,
+                      desc="frames", unit="frame", unit_scale=True, **({} if progress else {"disable": True}))
+    last_poll = time.monotonic()
     counts = {"complete": 0, "crashed": 0, "failed": 0}
 
     def tick(force: bool = False) -> None:
-        if frames_bar.disable or (not force and time.monotonic() - last_poll[0] < POLL_SECONDS):
+        nonlocal last_poll
+        if frames_bar.disable or (not force and time.monotonic() - last_poll < POLL_SECONDS):
             return
-        last_poll[0] = time.monotonic()
-        reached = sum(run.frames if run.result in ("complete", "crashed") else
-                      min(frames_reached(run.out), run.frames) for run in todo)
-        frames_bar.update(reached - frames_bar.n)
+        last_poll = time.monotonic()
+        frames_bar.update(frames_so_far() - frames_bar.n)
 
     def finished(run: Run, returncode: int | None) -> None:
         if returncode is None:  # never started (stopped before its turn)
