@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Headless rendering default; an exported MUJOCO_GL (osmesa, glfw) wins.
 export MUJOCO_GL ?= egl
 
-.PHONY: lab test install notebooks exercises clean
+.PHONY: lab test install notebooks exercises durations clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +22,11 @@ lab: install
 	$(BIN)/jupyter lab notebooks/
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+
+# Maintainers: re-record how long each test file takes (make test runs the longest first).
+durations: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --record-durations tests/durations.json
 
 # Maintainers: re-sync every .ipynb with its py:percent twin and re-execute it with outputs.
 notebooks: install

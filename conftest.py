@@ -25,7 +25,15 @@ a change worth seeing), so nothing is ignored wholesale. Known sources are handl
 
 Exercises: ``pytest tests/test_exercises.py --exercises PATH`` checks the ``exNN_topic.py`` files in
 PATH (a student's copy of ``exercises/``) instead of the reference ``solutions/``.
+
+Balancing the two workers. ``make test`` hands whole files to the two xdist workers
+(``--dist loadfile``: a notebook's cells share one kernel) in the order of the collection
+(``--no-loadscope-reorder``). Files are collected longest first, by the seconds each took in a
+recorded run (``tests/durations.json``): the longest-processing-time-first rule, so that neither
+worker is left with a long file at the end while the other idles. Re-record the table after adding
+long tests or notebooks with ``make durations`` (``pytest ... --record-durations tests/durations.json``).
 """
+import json
 import os
 from pathlib import Path
 
@@ -62,6 +70,47 @@ except ImportError:  # pragma: no cover - torch is in requirements.txt
 def pytest_addoption(parser):
     parser.addoption("--exercises", default=str(ROOT / "solutions"), metavar="PATH",
                      help="folder with exNN_topic.py files to check (default: the reference solutions/)")
+    parser.addoption("--record-durations", default=None, metavar="PATH",
+                     help="write the seconds each test file took (setup + call + teardown) to this JSON file")
+
+
+DURATIONS = ROOT / "tests" / "durations.json"
+UNKNOWN_FILE_SECONDS = {"notebooks": 60.0, "tests": 5.0}  # a file not in the table yet
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Longest files first (see the module docstring); within a file, the order stays as written."""
+    try:
+        seconds = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        seconds = {}
+
+    def cost(item):
+        name = _file_of(item.nodeid)
+        return seconds.get(name, UNKNOWN_FILE_SECONDS["notebooks" if name.startswith("notebooks/") else "tests"])
+
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (-cost(item), _file_of(item.nodeid), order[id(item)]))
+
+
+_file_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Sum each file's test time (the controller sees every worker's reports)."""
+    name = _file_of(report.nodeid)
+    _file_seconds[name] = _file_seconds.get(name, 0.0) + float(report.duration)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--record-durations")
+    if path and not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        table = {name: round(sec, 1) for name, sec in sorted(_file_seconds.items(), key=lambda kv: -kv[1])}
+        Path(path).write_text(json.dumps(table, indent=1) + "\n")
 
 
 def pytest_configure(config):

@@ -7,11 +7,12 @@ Builds the agent exactly as training does (same config defaults), feeds it a fix
 already sits on the device (replay sampling and the host-to-device copy are not included), runs
 ``--warmup`` updates, then times ``--repeats`` updates one by one and prints the median in ms.
 Time: ``time.perf_counter`` on the CPU, CUDA events on a GPU (as the paper: "we measure time with
-CUDA events"). Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` over the timed updates
-(weights, optimizer state, activations); on the CPU the process's peak resident set size
-(``resource.getrusage``, which includes Python, torch and dm_control themselves). On the CPU the
-process CPU time per update (all threads) is printed too: on a machine shared with other jobs it
-is a steadier measure than wall time (with one thread it is the wall time of an idle machine).
+CUDA events"); on CUDA with cuDNN autotuning and TF32 matmuls, as training runs. Memory: on CUDA
+the peak of ``torch.cuda.max_memory_allocated`` over the timed updates (weights, optimizer state,
+activations); on the CPU the process's peak resident set size (``resource.getrusage``, which
+includes Python, torch and dm_control themselves). On the CPU the process CPU time per update
+(all threads) is printed too: on a machine shared with other jobs it is a steadier measure than
+wall time (with one thread it is the wall time of an idle machine).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from course_lib.config import AGENTS, ARCHS, OBS_TYPES, OneLineErrorParser, TrainConfig
+from course_lib.config import AGENTS, ARCHS, OBS_TYPES, PROFILES, OneLineErrorParser, TrainConfig
 from course_lib.runtime import pick_device, set_seed
 
 
@@ -52,6 +53,9 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
     cfg = config.resolved()
     env = make_env(cfg.task, cfg.obs, 0, cfg.action_repeat, cfg.frame_stack, cfg.image_size)  # specs only
     set_seed(cfg.seed)
+    if device.type == "cuda":  # as in training (course_lib.train): cuDNN autotuning and TF32 matmuls
+        torch.backends.cudnn.benchmark = True
+        torch.set_float32_matmul_precision("high")
     agent = make_agent(cfg, env.obs_shape, env.action_dim, device)
     batch = random_batch(env.obs_shape, env.action_dim, cfg.batch_size, cfg.obs, device)
     step = cfg.seed_frames // cfg.action_repeat
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sn", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--hidden-dim", type=int, default=None, help="head width (default: 1024 pixels, 256 state)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument("--profile", choices=PROFILES, default="paper",
+                        help="pixels: paper or cpu (the reduced-cost setting, course_lib.config.CPU_PROFILE)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed updates first (default: 3)")
     parser.add_argument("--repeats", type=int, default=10, help="timed updates (default: 10)")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         device = pick_device(args.device)
         config = TrainConfig(agent=args.agent, obs=args.obs, task=args.task, arch=args.arch, depth=args.depth,
                              sn=args.sn, batch_size=args.batch, hidden_dim=args.hidden_dim, device=args.device,
-                             compile=args.compile)
+                             compile=args.compile, profile=args.profile)
         config.resolved()
         from course_lib.envs import parse_task
         parse_task(args.task)
@@ -123,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         ("+sn" if c.actor_sn else "") + ")"
     where = f"{device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda"
                            else f" ({r['threads']} threads)")
-    print(f"{c.agent} {c.obs} {head} hidden {c.hidden_dim} batch {c.batch_size} on {where}: "
+    image = f" {c.image_size}x{c.image_size}" if c.obs == "pixels" else ""
+    print(f"{c.agent} {c.obs}{image} {head} hidden {c.hidden_dim} batch {c.batch_size} on {where}: "
           f"{r['ms_median']:.1f} ms/update (median of {r['repeats']}, min {r['ms_min']:.1f}, "
           f"max {r['ms_max']:.1f}"
           + (f"; CPU time {r['cpu_ms_median']:.1f} ms, all threads" if r["cpu_ms_median"] is not None else "")

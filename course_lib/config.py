@@ -17,6 +17,51 @@ type, taken from :data:`AUTO_DEFAULTS`:
   about two minutes, with the base MLP head and with a 4-block modern head with SN alike (hidden
   width 64, batch 256, PlaNet's action repeat per domain: 8 for cartpole, 48k frames).
 
+* ``--profile cpu`` (pixels only): a reduced-cost pixel setting, :data:`CPU_PROFILE`, that fills the
+  auto fields instead of the paper's values (explicitly given options still win). The table below
+  is exactly what differs from the paper's setting, and why; everything else (encoder design,
+  random-shift augmentation, replay, K/M target and critic views, n-step returns, learning rates,
+  tau, update rhythms, seed frames) stays the paper's agent.
+
+  ===================  ====================  =================  ==============================================
+  field                paper (SAC / DDPG)    cpu                why
+  ===================  ====================  =================  ==============================================
+  image_size           84                    48                 the conv encoder is ~90% of an update on a
+                                                                CPU; its work ~ pixels: 0.31x (4 convs work
+                                                                from 11x11 up; features 32x17x17)
+  batch_size           512 / 256             64                 update time ~ batch: 8x / 4x less
+  hidden_dim           1024                  256                the heads' hidden matmuls cost 16x less
+  action_repeat        2                     PlaNet's: 8        4x fewer agent steps (renders, updates) per
+                                             cartpole, 2        frame on cartpole (DrQ's own value there),
+                                             finger/walker,     the state runs' per-domain values elsewhere
+                                             else 4
+  frames               500000                6250 agent steps   ~20 CPU-minutes for SAC (~0.2 s per update on
+                                             x repeat (50000    one core), ~6 for DDPG (updates every 2nd
+                                             on cartpole)       step, ~0.1 s each)
+  std_decay_steps      100000 (500000)       200000 (1M)        DDPG's noise schedule kept in *frames*: DrQ-v2
+  (DDPG)               agent steps           frames / repeat    decays over 100k steps x repeat 2 = 200k frames
+  eval_episodes        10                    5                  evaluation is a large part of a short run
+  eval_every_frames    10000                 625 steps x repeat a curve of 10 points, not two
+  log_every_frames     5000                  250 steps x repeat train.csv rows at the same density
+  checkpoint_every_..  100000                2500 steps x rep.  a checkpoint every ~8 CPU-minutes
+  ===================  ====================  =================  ==============================================
+
+Fidelity notes (where this code knowingly differs from, or silently depends on, the references):
+
+* Pixel scaling: SAC's encoder scales frames as ``x/255`` (DrQ's ``Encoder.forward_conv``), DDPG's
+  as ``x/255 - 0.5`` (DrQ-v2's ``Encoder.forward``): :class:`course_lib.nets.ConvEncoder` ``scaling``.
+* TF32: on CUDA, :class:`course_lib.train.Trainer` calls ``torch.set_float32_matmul_precision("high")``
+  (and ``cudnn.benchmark``), so float32 matmuls and convolutions run in TF32 (10-bit mantissa) on
+  Ampere and later GPUs: faster, and not bit-identical to a CPU run. DrQ and DrQ-v2 leave PyTorch's
+  defaults (TF32 convolutions, full-precision matmuls since PyTorch 1.12).
+* Evaluation seed: the evaluation environment is seeded with ``seed + 10000``
+  (``course_lib.train.EVAL_SEED_OFFSET``), so it starts from other states than training.
+* n-step windows at an episode's tail: :class:`course_lib.replay.ReplayBuffer` samples every step
+  that has a successor, cutting the window short (``k < n`` rewards, discount ``gamma^k``) near the
+  episode's end and at the newest step; DrQ-v2's ``ReplayBuffer._sample`` draws only full windows
+  (``idx`` in ``[1, len - n + 1]``), from finished episodes only, so the last ``n - 1`` steps of an
+  episode are never a window's start there. With n = 1 (SAC, state DDPG) the two agree.
+
 ``config.json`` of a run directory stores the *resolved* configuration (no ``None`` left except
 for the optional actor overrides, which are resolved too), so a run is fully described by it.
 """
@@ -34,6 +79,8 @@ from typing import Any, Optional
 AGENTS = ("sac", "ddpg")
 OBS_TYPES = ("state", "pixels")
 ARCHS = ("mlp", "modern")
+PROFILES = ("paper", "cpu")
+PNORM_CHOICES = ("none", "actor", "critic", "both")
 
 # DrQ-v2 (cfgs/task/*.yaml) splits its tasks into "easy" (exploration std decays over 100k agent
 # steps) and "medium" (over 500k); walker tasks also use batch 512 and 1-step returns.
@@ -59,6 +106,8 @@ class TrainConfig:
     """training budget in environment frames (agent steps x action repeat) [auto: state 48000, pixels 500000 (the paper)]"""
     seed: int = 1
     """random seed (network init, exploration, replay sampling, environment start states)"""
+    profile: str = "paper"
+    """which values the auto fields take from pixels: paper (DrQ / DrQ-v2) or cpu (the reduced-cost pixel setting, see config.CPU_PROFILE); explicit options always win"""
 
     # --- the heads: what the paper varies ---------------------------------------------------
     arch: str = "mlp"
@@ -77,14 +126,16 @@ class TrainConfig:
     """width of the heads [auto: state 64 (a deep modern head stays CPU-cheap), pixels 1024 (DrQ / DrQ-v2)]"""
     feature_dim: int = 50
     """pixels only: size of the trunk's feature vector (Linear -> LayerNorm -> tanh after the conv encoder)"""
+    pnorm: str = "none"
+    """penultimate normalization (Bjorck et al. 2022, arXiv 2110.11222): none, actor, critic or both heads L2-normalize the features entering their last Linear"""
 
     # --- environment ----------------------------------------------------------------------
     action_repeat: Optional[int] = None
     """control steps per agent step, rewards summed [auto: pixels 2 (the paper's Table 2 setting); state per domain as PlaNet/DrQ: cartpole 8, finger and walker 2, others 4]"""
     frame_stack: int = 3
     """pixels only: consecutive frames stacked into one observation"""
-    image_size: int = 84
-    """pixels only: rendered frame size (square)"""
+    image_size: Optional[int] = None
+    """pixels only: rendered frame size (square) [auto: 84; --profile cpu 48]"""
 
     # --- learning ----------------------------------------------------------------------------
     batch_size: Optional[int] = None
@@ -93,6 +144,8 @@ class TrainConfig:
     """Adam learning rate of actor, critic (+encoder) and alpha [auto: SAC 1e-3; DDPG state 1e-3, pixels 1e-4]"""
     discount: float = 0.99
     """discount factor gamma of eq. (2)"""
+    pre_tanh_penalty: float = 0.0
+    """coefficient of the mean squared pre-tanh action added to the actor loss (Bjorck et al. 2022; SAC: of the Gaussian's mean); 0 = off"""
     n_step: Optional[int] = None
     """n-step returns in the critic target [auto: SAC 1; DDPG pixels 3 (walker tasks 1, as DrQ-v2), DDPG state 1 (3 stalled at ~150 on cartpole_swingup)]"""
     tau: float = 0.01
@@ -164,7 +217,7 @@ class TrainConfig:
         values = dataclasses.asdict(self)
         for name, value in values.items():
             if value is None and name in AUTO_DEFAULTS:
-                values[name] = auto_default(name, self.agent, self.obs, self.task)
+                values[name] = auto_default(name, self.agent, self.obs, self.task, self.profile)
         if values["actor_arch"] is None:
             values["actor_arch"] = values["arch"]
         if values["actor_depth"] is None:
@@ -179,6 +232,11 @@ class TrainConfig:
         _check_choice("agent", self.agent, AGENTS)
         _check_choice("obs", self.obs, OBS_TYPES)
         _check_choice("arch", self.arch, ARCHS)
+        _check_choice("profile", self.profile, PROFILES)
+        _check_choice("pnorm", self.pnorm, PNORM_CHOICES)
+        if self.profile == "cpu" and self.obs != "pixels":
+            raise ValueError("profile cpu is the reduced-cost *pixel* setting; with --obs state drop --profile "
+                             "(the state defaults are already CPU-sized)")
         if self.actor_arch is not None:
             _check_choice("actor_arch", self.actor_arch, ARCHS)
         if not isinstance(self.task, str) or not self.task:
@@ -197,6 +255,7 @@ class TrainConfig:
         _check_int("image_size", self.image_size, 16)
         for name in ("lr", "init_temperature", "std_start", "std_end"):
             _check_float(name, getattr(self, name), low=0.0, low_open=True)
+        _check_float("pre_tanh_penalty", self.pre_tanh_penalty, low=0.0)
         _check_float("discount", self.discount, 0.0, 1.0)
         _check_float("tau", self.tau, 0.0, 1.0, low_open=True)
         _check_float("std_clip", self.std_clip, low=0.0, low_open=True)
@@ -209,6 +268,16 @@ class TrainConfig:
             raise ValueError(f"device must be one of auto, cpu, cuda; got {self.device!r}")
 
     # --- helpers for the rest of the library ------------------------------------------------
+    @property
+    def actor_pnorm(self) -> bool:
+        """Does the actor head use penultimate normalization (``pnorm`` actor or both)?"""
+        return self.pnorm in ("actor", "both")
+
+    @property
+    def critic_pnorm(self) -> bool:
+        """Do the critic heads use penultimate normalization (``pnorm`` critic or both)?"""
+        return self.pnorm in ("critic", "both")
+
     @property
     def agent_steps(self) -> int:
         """Agent steps in the budget (the last one may overshoot ``frames`` by < action_repeat)."""
@@ -247,6 +316,7 @@ _TABLE = {
     "eval_episodes":           (5,         5,          10,         10),
     "log_every_frames":        (1000,      1000,       5000,       5000),
     "checkpoint_every_frames": (8000,      8000,       100_000,    100_000),
+    "image_size":              (84,        84,         84,         84),
 }
 _COLUMNS = (("state", "sac"), ("state", "ddpg"), ("pixels", "sac"), ("pixels", "ddpg"))
 AUTO_DEFAULTS: dict[str, dict[tuple[str, str], Any]] = {
@@ -259,8 +329,40 @@ AUTO_DEFAULTS: dict[str, dict[tuple[str, str], Any]] = {
 STATE_ACTION_REPEAT = {"cartpole": 8, "finger": 2, "walker": 2}
 
 
-def auto_default(name: str, agent: str, obs: str, task: str) -> Any:
-    """The value an auto field takes for this agent, observation type and task."""
+#: ``--profile cpu`` (pixels only): auto values that replace the paper's, per agent ``(sac, ddpg)``;
+#: see the module docstring for why each differs. ``action_repeat`` and DDPG's ``std_decay_steps``
+#: depend on the task and are set in :func:`auto_default`.
+#:                              sac         ddpg
+_CPU_TABLE = {
+    "image_size":              (48,         48),
+    "hidden_dim":              (256,        256),
+    "batch_size":              (64,         64),
+    "eval_episodes":           (5,          5),
+}
+CPU_PROFILE: dict[str, dict[str, Any]] = {
+    name: dict(zip(AGENTS, row)) for name, row in _CPU_TABLE.items()
+}
+#: ``--profile cpu``: budgets and intervals in *agent steps* (a CPU's cost is per agent step);
+#: the frame values are these times the action repeat.
+CPU_PROFILE_AGENT_STEPS = {"frames": 6250, "eval_every_frames": 625, "log_every_frames": 250,
+                           "checkpoint_every_frames": 2500}
+#: DrQ-v2's exploration-noise decay in *frames* (100k / 500k agent steps at its action repeat 2);
+#: the cpu profile keeps these frame counts at its larger action repeat.
+DRQV2_STD_DECAY_FRAMES = {"easy": 200_000, "medium": 1_000_000}
+
+
+def auto_default(name: str, agent: str, obs: str, task: str, profile: str = "paper") -> Any:
+    """The value an auto field takes for this agent, observation type, task and profile."""
+    if profile == "cpu" and obs == "pixels":
+        if name in CPU_PROFILE:
+            return CPU_PROFILE[name][agent]
+        if name == "action_repeat":
+            return auto_default(name, agent, "state", task)  # PlaNet's per-domain values
+        if name in CPU_PROFILE_AGENT_STEPS:
+            return CPU_PROFILE_AGENT_STEPS[name] * auto_default("action_repeat", agent, obs, task, profile)
+        if name == "std_decay_steps":
+            frames = DRQV2_STD_DECAY_FRAMES["medium" if task in DRQV2_MEDIUM_TASKS else "easy"]
+            return max(1, frames // auto_default("action_repeat", agent, obs, task, profile))
     value = AUTO_DEFAULTS[name][(obs, agent)]
     if obs == "state" and name == "action_repeat":
         value = next((r for domain, r in STATE_ACTION_REPEAT.items() if task.startswith(domain + "_")), value)
@@ -324,7 +426,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-_CHOICES = {"agent": AGENTS, "obs": OBS_TYPES, "arch": ARCHS, "actor_arch": ARCHS}
+_CHOICES = {"agent": AGENTS, "obs": OBS_TYPES, "arch": ARCHS, "actor_arch": ARCHS, "profile": PROFILES,
+            "pnorm": PNORM_CHOICES}
 
 
 def build_parser(prog: str = "python -m course_lib.train", description: str | None = None) -> argparse.ArgumentParser:
@@ -366,4 +469,12 @@ def auto_defaults_table() -> str:
     lines = [head]
     for name, row in _TABLE.items():
         lines.append(f"{name:<25}" + "".join(f"{v:>13g}" if isinstance(v, float) else f"{v:>13}" for v in row))
+    lines.append("")
+    lines.append(f"--profile cpu (pixels only) replaces these:{'':<6}" + "".join(f"{'pixels/' + a:>13}" for a in AGENTS))
+    for name, row in _CPU_TABLE.items():
+        lines.append(f"{name:<49}" + "".join(f"{v:>13}" for v in row))
+    lines.append(f"{'action_repeat':<49}{'per domain, as from states':>26}")
+    for name, steps in CPU_PROFILE_AGENT_STEPS.items():
+        lines.append(f"{name:<49}{f'{steps} agent steps x action_repeat':>26}")
+    lines.append(f"{'std_decay_steps (ddpg)':<49}{'200000 (medium 1000000) / action_repeat':>39}")
     return "\n".join(lines)

@@ -4,14 +4,21 @@ Fig. 3 follows the critic loss (eq. 2), the return, and the gradient norms of ac
 Sec. 4 explains them with the spectral norms of the head layers (eq. 5). Every log interval a run
 writes one ``train.csv`` row with:
 
-``frame, critic_loss, actor_loss, q_mean, actor_grad_norm, critic_grad_norm, alpha, nonfinite``
-and one ``sigma/critic/<layer>`` / ``sigma/actor/<layer>`` column per head layer.
+``frame, critic_loss, actor_loss, q_mean, actor_grad_norm, critic_grad_norm, alpha, nonfinite,
+pre_tanh_max, saturated_frac`` and one ``sigma/critic/<layer>`` / ``sigma/actor/<layer>`` column per
+head layer.
 
 * losses, ``q_mean`` and gradient norms are **means over the updates of the interval** (spikes
   raise the mean; nothing is skipped); gradient norms are taken before any clipping (the agents do
   not clip);
 * ``alpha`` is SAC's temperature (empty for DDPG);
 * ``nonfinite`` is 1 if any loss, gradient norm or parameter became NaN or infinite;
+* ``pre_tanh_max`` and ``saturated_frac`` measure the actor's tanh saturation in each actor update's
+  forward pass over the batch (:func:`saturation_metrics`): the largest ``|u|`` of the pre-tanh
+  action ``u`` (DDPG: the head's output; SAC: the Gaussian's mean ``mu``) and the fraction of
+  action entries (batch x action dims) with ``|tanh(u)| > 0.99``, i.e. ``|u| > 2.65``, where
+  tanh's slope ``1 - tanh^2`` is below 0.02; both are means over the interval's actor updates.
+  In float32 ``tanh(u)`` rounds to exactly 1 from ``|u| ~ 9``: the actor's gradient is 0 there;
 * the sigmas are *measured* largest singular values of each layer's effective weight (with SN:
   ``W / sigma_estimate``), via ``torch.linalg.matrix_norm(ord=2)``, not SN's own estimate.
 
@@ -28,9 +35,23 @@ from torch import nn
 from course_lib.spectral import layer_spectral_norms
 
 TRAIN_COLUMNS = ["frame", "critic_loss", "actor_loss", "q_mean", "actor_grad_norm", "critic_grad_norm",
-                 "alpha", "nonfinite"]
+                 "alpha", "nonfinite", "pre_tanh_max", "saturated_frac"]
 EVAL_COLUMNS = ["frame", "eval_return", "crashed"]
-_MEANS = ["critic_loss", "actor_loss", "q_mean", "actor_grad_norm", "critic_grad_norm", "alpha"]
+_MEANS = ["critic_loss", "actor_loss", "q_mean", "actor_grad_norm", "critic_grad_norm", "alpha",
+          "pre_tanh_max", "saturated_frac"]
+#: ``|tanh(u)|`` above this counts as saturated (slope ``1 - tanh(u)^2`` < 0.02).
+SATURATION_THRESHOLD = 0.99
+
+
+def saturation_metrics(pre_tanh: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``{"pre_tanh_max": max |u|, "saturated_frac": mean(|tanh(u)| > 0.99)}`` over a batch of pre-tanh actions.
+
+    ``pre_tanh``: ``(batch, action_dim)``, the actor's output before its tanh. Both values are 0-d
+    tensors on its device, detached: nothing waits for the device (they are pulled at log time).
+    """
+    u = pre_tanh.detach()
+    return {"pre_tanh_max": u.abs().max(),
+            "saturated_frac": (torch.tanh(u).abs() > SATURATION_THRESHOLD).float().mean()}
 
 
 class IntervalMeans:
@@ -106,9 +127,8 @@ def head_spectral_norms(head_modules: dict[str, nn.Module]) -> dict[str, float]:
 def train_row(frame: int, means: dict[str, float], nonfinite: bool, head_modules: dict[str, nn.Module]) -> dict:
     """One ``train.csv`` row in the contract's column order (missing metrics are left empty)."""
     row = {"frame": int(frame)}
-    for key in _MEANS:
-        row[key] = means.get(key, "")
-    row["nonfinite"] = int(bool(nonfinite))
+    for key in TRAIN_COLUMNS[1:]:
+        row[key] = int(bool(nonfinite)) if key == "nonfinite" else means.get(key, "")
     row.update(head_spectral_norms(head_modules))
     return row
 

@@ -1,29 +1,62 @@
-"""Grade a student's exercises folder: every registered exercise, each in its own process.
+"""Grade exercises so that no submission can raise its own grade by what its code does.
 
-    python -m course_lib.grade PATH_TO_STUDENT_EXERCISES [--csv grades.csv] [--timeout 60] [--only ex01_mdp]
+    python -m course_lib.grade PATH [--seed N] [--timeout S] [--only PREFIX] [--csv F] [--json F]
+    python -m course_lib.grade CLASS_FOLDER --batch [--csv F] [--json DIR] [--jobs N] ...
 
-PATH is a folder holding the student's ``exNN_topic.py`` files (a copy of ``exercises/``). The
-grader prints a table (exercise, points, passed/failed, reason) and the total, and with ``--csv``
-writes the same table. Each exercise runs the check of ``course_lib.checks`` in a fresh child
-process with a time limit, so a student function that raises, loops forever or prints megabytes costs
-only that exercise's points; the grader itself always finishes. What the student's code prints is
-kept only up to ``OUTPUT_CAP`` characters per exercise (in the CSV's ``output`` column, for
-instructors chasing a failure), so it cannot fill memory or the report.
+PATH is a folder holding one student's ``exNN_topic.py`` files (a copy of ``exercises/``; the
+files may sit in one sub-folder, as in an unpacked zip). The grader prints a table (exercise,
+points, result, reason) and the total; ``--csv`` writes the table, ``--json`` writes Gradescope's
+autograder ``results.json``. With ``--batch``, PATH holds one folder per student: the grader writes
+one row per student (``course_lib.gradebook``) and never stops on a bad submission.
 
-The children are forked from a "forkserver" that has imported ``course_lib.checks``, NumPy and
-PyTorch once, so each exercise costs its check's time rather than a fresh interpreter's start-up.
+How a grade is made (``course_lib.checks`` explains probes):
+
+1. The grader reads the submission's files into memory and, before any student code runs,
+   computes every reference output ``probe(solutions_fn, rng(seed))`` in its own process.
+2. Each exercise runs in a fresh child process (forked from a "forkserver" that has imported
+   NumPy, PyTorch and the course once): the child executes the student's text, runs the probe on
+   the student's function and writes back only plain data as JSON (arrays as base64 numbers),
+   within a time limit, a size cap and a memory cap (``MEMORY_LIMIT``). Its prints are kept up to ``OUTPUT_CAP`` characters.
+3. The grader decodes that data (no pickle: nothing in it can run) and compares it with the
+   reference in its own process. Whatever the child does to itself (patch the checks, NumPy or
+   PyTorch, write to the pipe, exit early, print "correct") changes only the data it sends, and
+   data that does not match the reference earns nothing.
+
+``--seed N`` changes every probe's inputs (the notebooks' check cells use seed 0), so hard-coded
+answers fail. The children share the grader's file system and user; on a shared grading machine
+pass ``--child-user nobody`` (as root) so that student code cannot read ``solutions/`` or touch
+the grader (see README, "Exercises and grading").
 """
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import multiprocessing
 import os
+import select
+import signal
 import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 OUTPUT_CAP = 2_000  # characters of the student's printed output kept per exercise
+MEMORY_LIMIT = 4 * 2**30  # bytes of address space a child may add to what the forkserver holds
+MAX_FILE = 1_000_000  # bytes of one submitted file
+MAX_MESSAGE = 20_000_000  # bytes a child may send back (the probe data is capped at 16 MB)
+# Imported once in the forkserver, so children start warm and never import course code from a
+# disk that an earlier submission could have written to.
+PRELOAD = ["numpy", "torch", "pandas", "course_lib.checks", "course_lib.mdp", "course_lib.nets",
+           "course_lib.spectral", "course_lib.lipschitz", "course_lib.augment", "course_lib.results",
+           "course_lib.diagnostics", "course_lib.agents.common", "course_lib.agents.sac",
+           "course_lib.agents.ddpg", "course_lib.tabular"]
+
+
+class GradingError(ValueError):
+    """Bad input to the grader (not a folder, no files, unknown exercise, bad option)."""
 
 
 @dataclass(frozen=True)
@@ -51,17 +84,47 @@ class _CappedText(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:
+    def write(self, text) -> int:
+        text = str(text)
         if self.total < self.cap:
             self.kept.append(text[: self.cap - self.total])
         self.total += len(text)
         return len(text)
 
 
-def _run_in_child(name: str, source: str, conn) -> None:
-    """Child process: run one check with the student's output captured (capped), send the result."""
-    from course_lib import checks
+# ---------------------------------------------------------------------------------------------------
+# The child: runs student code, sends data
+# ---------------------------------------------------------------------------------------------------
 
+def _drop_privileges(user: str) -> None:
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap the child's address space at its current size plus ``extra`` (a MemoryError beyond)."""
+    import resource
+
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (current + extra, current + extra))
+    except (OSError, ValueError):
+        pass  # no /proc (macOS): no cap
+
+
+def _run_in_child(name: str, files: dict, seed: int, conn, user: str | None) -> None:
+    """Child process: run one probe on the student's code, write one JSON message, exit."""
+    fd = conn.fileno()
+    # The child inherits the forkserver's and resource tracker's pipes: close everything but the
+    # result pipe, so that student code cannot reach (or break) what other exercises rely on.
+    os.closerange(3, fd)
+    os.closerange(fd + 1, max(fd + 2, os.sysconf("SC_OPEN_MAX")))
+    os.setpgid(0, 0)  # its own process group: the grader kills whatever the student started too
     # Output written straight to the file descriptors (C code, os.write, subprocesses) goes nowhere;
     # Python-level prints land in the capped buffer.
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -69,63 +132,201 @@ def _run_in_child(name: str, source: str, conn) -> None:
     os.dup2(devnull, 2)
     captured = _CappedText(OUTPUT_CAP)
     sys.stdout = sys.stderr = captured
-    passed, reason = checks.run_check(name, source)
-    conn.send((passed, reason, captured.text(), captured.total))
-    conn.close()
+    try:
+        _limit_memory(MEMORY_LIMIT)
+        if user:
+            _drop_privileges(user)
+        os.chdir(tempfile.mkdtemp(prefix="grade-"))
+        from course_lib.checks import student_result
 
+        result = student_result(name, files, seed)
+        message = json.dumps({"result": result, "output": captured.text(), "printed": captured.total})
+    except BaseException as error:  # noqa: BLE001  (the message must still go out)
+        message = json.dumps({"result": {"status": "failed", "reason": f"grader child: {error!r:.200}"},
+                              "output": "", "printed": 0})
+    data = message.encode()
+    if len(data) > MAX_MESSAGE:
+        data = json.dumps({"result": {"status": "failed", "reason": "the output is too large to send"},
+                           "output": "", "printed": 0}).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os._exit(0)  # no atexit handlers, no threads of the student's: nothing more reaches the pipe
+
+
+# ---------------------------------------------------------------------------------------------------
+# The grader's side
+# ---------------------------------------------------------------------------------------------------
 
 def _context():
     if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["course_lib.checks", "numpy", "torch"])
+        context.set_forkserver_preload(PRELOAD)
+        forkserver.ensure_running()  # starts importing now, while the grader computes references
         return context
     return multiprocessing.get_context("spawn")  # Windows: slower start, same isolation
 
 
-def grade_one(name: str, source: Path, timeout: float, context=None) -> Grade:
-    """Run the check of exercise ``name`` against folder ``source`` in a child with a time limit."""
-    from course_lib.checks import exercise
+def _read_until_eof(fd: int, child, deadline: float) -> tuple[bytes, str | None]:
+    """Everything the child writes until EOF; ``(data, problem)`` with problem on timeout/overflow."""
+    chunks, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"".join(chunks), "timeout"
+        ready, _, _ = select.select([fd], [], [], min(left, 0.25))
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks), None
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_MESSAGE:
+                return b"", "too large"
+        elif not child.is_alive():
+            # Dead, yet the pipe is open: a process the student started holds it. Take what is there.
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                return b"".join(chunks), None
+
+
+def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, context=None,
+              child_user: str | None = None) -> Grade:
+    """Grade exercise ``name`` on a submission ``files`` (``{module: text}``, or a folder)."""
+    from course_lib.checks import exercise, judge
 
     ex = exercise(name)
+    if not isinstance(files, dict):
+        files = read_submission(files)
     context = context or _context()
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run_in_child, args=(name, str(source), send), daemon=True)
-    child.start()
-    send.close()  # the child holds the only sending end: EOF on our side means it died
-    passed, reason, output = False, None, ""
+    for attempt in range(5):
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_run_in_child, args=(name, files, seed, send, child_user), daemon=True)
+        try:
+            child.start()
+            break
+        except OSError:  # the forkserver died (a student can kill it): it restarts on the next start
+            receive.close()
+            send.close()
+            if attempt == 4:
+                return Grade(name, ex.points, False, "the grader could not start a process for it")
+            time.sleep(0.5)
+    send.close()  # the child holds the only sending end: EOF on our side means it is done
     try:
-        if receive.poll(timeout):  # also true when the child died: then recv() raises EOFError
-            passed, reason, output, printed = receive.recv()
-            if printed > OUTPUT_CAP:
-                reason += f" (printed {printed:,} characters; kept the first {OUTPUT_CAP:,})"
-        else:
-            reason = f"timed out after {timeout:g} s (an endless loop?)"
-    except EOFError:
-        pass
+        data, problem = _read_until_eof(receive.fileno(), child, time.monotonic() + timeout)
     finally:
-        if child.is_alive():
-            child.kill()
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         child.join()
         receive.close()
-    if reason is None:
-        reason = f"crashed (exit code {child.exitcode}) without a result"
-    return Grade(name, ex.points, passed, reason, output)
+    if problem == "timeout":
+        return Grade(name, ex.points, False, f"timed out after {timeout:g} s (an endless loop?)")
+    if problem == "too large":
+        return Grade(name, ex.points, False, f"sent back more than {MAX_MESSAGE:,} bytes")
+    if not data:
+        return Grade(name, ex.points, False, f"crashed (exit code {child.exitcode}) without a result")
+    try:
+        message = json.loads(data)
+        result, output, printed = message["result"], str(message["output"]), int(message["printed"])
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return Grade(name, ex.points, False, "sent back a malformed result (something else wrote to "
+                     "the grader's pipe)")
+    passed, reason = judge(name, result, seed, want=want)
+    if printed > OUTPUT_CAP:
+        reason += f" (printed {printed:,} characters; kept the first {OUTPUT_CAP:,})"
+    return Grade(name, ex.points, passed, reason, output[:OUTPUT_CAP])
 
 
-def grade(source: str | Path, timeout: float = 60.0, only: str | None = None) -> list[Grade]:
-    """Grade every registered exercise (or those whose name starts with ``only``) in ``source``."""
-    source = Path(source)
-    if not source.is_dir():
-        raise ValueError(f"{source} is not a folder; pass the folder holding the student's exNN_*.py files")
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive (seconds), got {timeout}")
+def find_submission(path: str | Path) -> Path | None:
+    """The folder of ``path`` that holds ``ex*.py`` files (itself, or one nested a few levels down).
+
+    Symbolic links are not followed: a submission cannot point the grader at other files.
+    """
+    path = Path(path)
+    for depth in range(4):
+        for folder in sorted([path] if depth == 0 else path.glob("/".join(["*"] * depth))):
+            below = folder.relative_to(path).parts
+            if any((path.joinpath(*below[: i + 1])).is_symlink() for i in range(len(below))):
+                continue
+            if folder.is_dir() and not folder.name.startswith((".", "__")) and any(folder.glob("ex*.py")):
+                return folder
+    return None
+
+
+def _source_of(file: Path) -> str:
+    """A submitted file's text; for a link, a special or an oversized file, code saying so."""
+    if file.is_symlink() or not file.is_file():
+        problem = "is a link or not a regular file"
+    elif file.stat().st_size > MAX_FILE:
+        problem = f"is {file.stat().st_size:,} bytes (more than {MAX_FILE:,})"
+    else:
+        return file.read_text(errors="replace")
+    return f"raise ImportError({f'{file.name} {problem}; submit the plain file'!r})\n"
+
+
+def read_submission(path: str | Path) -> dict[str, str]:
+    """``{module: text}`` of the submission in ``path``; ``GradingError`` if there is none."""
+    path = Path(path)
+    if not path.is_dir():
+        raise GradingError(f"{path} is not a folder; pass the folder holding the student's exNN_*.py files")
+    folder = find_submission(path)
+    if folder is None:
+        raise GradingError(f"{path} holds no exNN_topic.py files; pass the folder of a student's exercises")
+    return {f.stem: _source_of(f) for f in sorted(folder.glob("ex*.py"))}
+
+
+def select_exercises(only: str | None = None) -> list[str]:
     from course_lib.checks import REGISTRY
 
     names = [name for name in REGISTRY if only is None or name.startswith(only)]
     if not names:
-        raise ValueError(f"no exercise name starts with {only!r}; registered: {', '.join(REGISTRY)}")
+        raise GradingError(f"no exercise name starts with {only!r}; registered: {', '.join(REGISTRY)}")
+    return names
+
+
+def check_options(timeout: float, seed: int, jobs: int = 1) -> None:
+    if not timeout > 0:
+        raise GradingError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+    if seed < 0:
+        raise GradingError(f"--seed must be a non-negative integer, got {seed}")
+    if jobs < 1:
+        raise GradingError(f"--jobs must be at least 1, got {jobs}")
+
+
+def reference_data(names: list[str], seed: int) -> dict:
+    """The reference outputs of ``names`` for ``seed``, computed here before any student code runs.
+
+    Each compare also runs once on the reference itself, which imports whatever it needs now.
+    """
+    from course_lib.checks import exercise, reference_outputs
+
+    wants = {}
+    for name in names:
+        wants[name] = reference_outputs(name, seed)
+        exercise(name).compare(wants[name], wants[name])
+    return wants
+
+
+def grade(source: str | Path | dict, timeout: float = 60.0, only: str | None = None, seed: int = 0,
+          jobs: int = 1, child_user: str | None = None, wants: dict | None = None) -> list[Grade]:
+    """Grade every registered exercise (or those whose name starts with ``only``) of one submission."""
+    check_options(timeout, seed, jobs)
+    names = select_exercises(only)
+    files = source if isinstance(source, dict) else read_submission(source)
     context = _context()
-    return [grade_one(name, source, timeout, context) for name in names]
+    wants = wants if wants is not None else reference_data(names, seed)
+
+    def one(name):
+        return grade_one(name, files, timeout, seed, wants[name], context, child_user)
+
+    if jobs == 1:
+        return [one(name) for name in names]
+    with ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(one, names))
 
 
 def as_table(grades: list[Grade]):
@@ -142,19 +343,35 @@ def as_table(grades: list[Grade]):
     })
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_lib.grade",
-                                     description="Grade a student's exercises folder.")
-    parser.add_argument("path", help="folder with the student's exNN_topic.py files")
-    parser.add_argument("--csv", help="also write the table to this CSV file")
+                                     description="Grade a student's exercises folder (or, with --batch, a class).")
+    parser.add_argument("path", help="folder with the student's exNN_topic.py files "
+                                     "(with --batch: a folder with one such folder per student)")
+    parser.add_argument("--batch", action="store_true", help="PATH holds one submission folder per student")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the graded inputs (default 0, the notebooks'; use a private one)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise (default 60)")
     parser.add_argument("--only", help="grade only exercises whose name starts with this, e.g. ex01_mdp")
-    args = parser.parse_args(argv)
-    import pandas as pd
+    parser.add_argument("--csv", help="also write the table to this CSV file")
+    parser.add_argument("--json", help="write Gradescope's results.json here (--batch: a folder, one "
+                                       "STUDENT.json each)")
+    parser.add_argument("--jobs", type=int, default=1, help="exercises graded at the same time (default 1)")
+    parser.add_argument("--child-user", help="run student code as this user (the grader must run as root)")
+    return parser
 
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        grades = grade(args.path, timeout=args.timeout, only=args.only)
-    except ValueError as error:
+        if args.batch:
+            from course_lib import gradebook
+
+            return gradebook.main(args)
+        grades = grade(args.path, timeout=args.timeout, only=args.only, seed=args.seed, jobs=args.jobs,
+                       child_user=args.child_user)
+    except GradingError as error:
         parser.exit(2, f"grade: error: {error}\n")
     table = as_table(grades)
     text_columns = ("exercise", "result", "reason")
@@ -165,8 +382,16 @@ def main(argv=None) -> int:
     if args.csv:
         table.to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
+    if args.json:
+        from course_lib.gradebook import write_gradescope_json
+
+        write_gradescope_json(grades, args.json)
+        print(f"wrote {args.json}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the module's import name, so that course_lib.gradebook shares its classes.
+    from course_lib.grade import main as _main
+
+    sys.exit(_main())

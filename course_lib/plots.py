@@ -159,6 +159,12 @@ FIG3_METRICS = {  # train.csv column -> (panel title, log scale)
     "actor_grad_norm": ("actor gradient norm", True),
     "critic_grad_norm": ("critic gradient norm", True),
 }
+FIG3_YLABELS = {  # the y axis of each Fig. 3 panel, with its unit
+    "critic_loss": "mean squared TD error (log)",
+    "return": "episode return (0 to 1000)",
+    "actor_grad_norm": "L2 norm, all actor grads (log)",
+    "critic_grad_norm": "L2 norm, all critic grads (log)",
+}
 
 
 def read_train_logs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -268,6 +274,8 @@ def plot_training_dynamics(train: pd.DataFrame, curves: pd.DataFrame | None = No
                 return_ax.fill_between(c["frame"][band], (c["mean"] - c["se"])[band],
                                        (c["mean"] + c["se"])[band], color=colors[g], alpha=0.2, linewidth=0)
     return_ax.set_title("eval return")
+    for column, ax in (*panels.items(), ("return", return_ax)):
+        ax.set_ylabel(FIG3_YLABELS[column])
     if curves is None:
         return_ax.text(0.5, 0.5, "no eval curves given", ha="center", va="center", transform=return_ax.transAxes)
     for ax in axes:
@@ -327,6 +335,61 @@ def plot_spectral_norms(train: pd.DataFrame, network: str = "critic", head: str 
     axes[0].set_ylabel("spectral norm σ_max (log scale)")
     fig = axes[0].figure
     fig.tight_layout()
+    return fig
+
+
+def _short_layer(column: str, prefix: str) -> str:
+    """``sigma/critic/q1.blocks.3.branch.w2`` -> ``b3.w2`` (row labels of the heatmap)."""
+    return column[len(prefix):].replace(".branch", "").replace("blocks.", "b")
+
+
+def plot_spectral_heatmap(train: pd.DataFrame, network: str = "critic", head: str | None = "q1",
+                          group: str = "config", groups: Sequence | None = None, axes: Sequence[plt.Axes] | None = None,
+                          vmax: float | None = None) -> plt.Figure:
+    """Spectral norm of every head layer over training as a heatmap: layers (rows) x frames.
+
+    One panel per group, colour = ``log10(sigma_max)`` of the layer's effective weight (mean over
+    the group's runs of the logged values, non-finite ones left out; blank where no run has a value,
+    e.g. after a crash). One colour scale for all panels, centred on 0 (sigma = 1, where SN holds
+    the normalized layers): white is 1, red above, blue below. Their product bounds how steep an MLP
+    critic can be (eq. 5). Returns the figure.
+    """
+    if train.empty:
+        raise ValueError("no diagnostics to plot: read_train_logs found no train.csv rows")
+    columns = sigma_columns(train, network, head)
+    order = _group_order(train[group], groups)
+    prefix = f"sigma/{network}/" + (f"{head}." if head and network == "critic" else "")
+    grids = []
+    for g in order:
+        part = train[train[group] == g]
+        mine = [c for c in columns if part[c].notna().any()]
+        values = part[["frame", *mine]].copy()
+        values[mine] = np.log10(values[mine].where(np.isfinite(values[mine].astype(float)) & (values[mine] > 0)))
+        grids.append((g, mine, values.groupby("frame")[mine].mean(), part["run_dir"].nunique()
+                      if "run_dir" in part else 1))
+    if vmax is None:
+        vmax = max(float(np.nanmax(np.abs(grid.to_numpy()))) for _, _, grid, _ in grids if grid.size)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(order), figsize=(4.3 * len(order) + 0.8, 4.2), squeeze=False)
+        axes = axes.ravel()
+    elif len(axes) < len(order):
+        raise ValueError(f"got {len(axes)} axes for {len(order)} groups")
+    image = None
+    for ax, (g, mine, grid, n) in zip(axes, grids):
+        frames = grid.index.to_numpy(dtype=float)
+        step = np.diff(frames).min() if len(frames) > 1 else 1.0
+        edges = np.concatenate([frames - step / 2, [frames[-1] + step / 2]])
+        image = ax.pcolormesh(edges, np.arange(len(mine) + 1), grid.to_numpy().T, cmap="RdBu_r",
+                              vmin=-vmax, vmax=vmax, shading="flat")
+        ax.set_yticks(np.arange(len(mine)) + 0.5, [_short_layer(c, prefix) for c in mine],
+                      fontsize=6 if len(mine) > 10 else 8)
+        ax.invert_yaxis()  # input layer on top, output layer at the bottom
+        ax.set_xlabel("environment frames")
+        ax.set_title(f"{g} (n={n})", fontsize=10)
+    axes[0].set_ylabel(f"{network}{'/' + head if head and network == 'critic' else ''} layer (input on top)")
+    fig = axes[0].figure
+    bar = fig.colorbar(image, ax=list(axes[:len(order)]), fraction=0.03, pad=0.02)
+    bar.set_label("log10 of the layer's spectral norm σ_max (0: σ = 1)")
     return fig
 
 

@@ -261,9 +261,29 @@ class ReplayBuffer:
         )
         return state
 
+    @staticmethod
+    def capacity_to_resume(state: dict, wanted: int) -> int:
+        """The capacity a buffer restored from ``state`` must have, given the ``wanted`` one.
+
+        A buffer that never wrapped (every step it was given is still in it) can move into a larger
+        ring: each step keeps its slot (slot = absolute index while nothing wrapped) and sampling
+        draws from the same range, so a run continued with a larger budget, and so a larger ring,
+        samples exactly what a run started with that budget samples. A wrapped buffer keeps its
+        capacity.
+        """
+        stored = int(state["capacity"])
+        return max(int(wanted), stored) if int(state["num_written"]) <= stored else stored
+
     def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict` (arrays may be numpy arrays or CPU torch tensors)."""
-        for key in ("capacity", "obs_type", "frame_stack", "n_step", "action_dim"):
+        """Restore :meth:`state_dict` (arrays may be numpy arrays or CPU torch tensors).
+
+        The buffer must have the stored capacity, or (:meth:`capacity_to_resume`) a larger one if
+        the stored buffer never wrapped.
+        """
+        if self.capacity != self.capacity_to_resume(state, self.capacity):
+            raise ValueError(f"checkpoint has capacity={state['capacity']!r} (and has wrapped), "
+                             f"this buffer {self.capacity!r}")
+        for key in ("obs_type", "frame_stack", "n_step", "action_dim"):
             if state[key] != getattr(self, key):
                 raise ValueError(f"checkpoint has {key}={state[key]!r}, this buffer {getattr(self, key)!r}")
         if tuple(state["obs_shape"]) != self.obs_shape:

@@ -226,7 +226,8 @@ def lipschitz_upper_bound(net: nn.Module, layernorm_min_std: float | None = None
     * ``nn.Linear``: ``sigma_max`` of its effective weight (eq. 5's ``||w_i||``), measured exactly;
     * ReLU / tanh / identity: 1 (eq. 5's ``||f||``);
     * ``nn.Sequential``: the product of its parts (eq. 5);
-    * a residual block ``x + g(x)`` (``course_lib.nets.ResidualBlock``): ``1 + Lip(g)``;
+    * a residual block ``x + g(x)`` (a module with ``residual = True`` and the branch ``g`` as
+      ``.branch``, e.g. ``course_lib.nets.ResidualBlock``): ``1 + Lip(g)``;
     * ``nn.LayerNorm``: see :func:`layernorm_lipschitz` — globally ``max|gamma|/sqrt(eps)``, or the
       region-restricted value when ``layernorm_min_std`` is given.
 
@@ -234,31 +235,28 @@ def lipschitz_upper_bound(net: nn.Module, layernorm_min_std: float | None = None
     bound is valid but very loose (LayerNorm's worst case); notebook 03 shows both versions against
     the measured ``max ||dQ/da||``.
     """
-    # Imported here: nets imports this module for SN, so a top-level import would be circular.
-    from course_lib.nets import ResidualBlock
-
     with _eval_mode(net):
-        return _lipschitz(net, layernorm_min_std, ResidualBlock)
+        return _lipschitz(net, layernorm_min_std)
 
 
-def _lipschitz(m: nn.Module, min_std, residual_cls) -> float:
+def _lipschitz(m: nn.Module, min_std) -> float:
     if isinstance(m, nn.Linear):
         return float(torch.linalg.matrix_norm(m.weight.float(), ord=2))
     if isinstance(m, _ONE_LIPSCHITZ):
         return 1.0
     if isinstance(m, nn.LayerNorm):
         return layernorm_lipschitz(m, min_std)
-    if isinstance(m, residual_cls):
-        return 1.0 + _lipschitz(m.branch, min_std, residual_cls)
+    if getattr(m, "residual", False):
+        return 1.0 + _lipschitz(m.branch, min_std)
     if isinstance(m, nn.Sequential) or hasattr(m, "lipschitz_parts"):
         parts = m if isinstance(m, nn.Sequential) else m.lipschitz_parts()
         bound = 1.0
         for part in parts:
-            bound *= _lipschitz(part, min_std, residual_cls)
+            bound *= _lipschitz(part, min_std)
         return bound
     raise ValueError(
         f"no Lipschitz rule for {type(m).__name__}; supported: Linear, ReLU/Tanh/Identity, LayerNorm, "
-        "Sequential, course_lib.nets.ResidualBlock and modules defining lipschitz_parts()"
+        "Sequential, residual blocks (residual = True, .branch) and modules defining lipschitz_parts()"
     )
 
 

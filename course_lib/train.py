@@ -35,7 +35,11 @@ Resuming. Checkpoints are taken at episode ends (the first one after each
 ``checkpoint_every_frames``), where the environments' whole state is their random generator; with
 the networks, optimizers, replay memory, loop counters, the rows written so far and the Python,
 NumPy and torch generators restored, a resumed run repeats the uninterrupted run exactly on a CPU
-(on CUDA up to non-deterministic kernels).
+(on CUDA up to non-deterministic kernels). A finished run continued with a larger ``--frames`` is
+the run trained to that budget in one go: the replay ring grows to the capacity the longer run would
+have had (:meth:`course_lib.replay.ReplayBuffer.capacity_to_resume`), and the finished run's final
+evaluation is dropped unless it falls on the evaluation schedule. Exactly means on the same machine
+and libraries: another CPU model or BLAS build rounds differently, and chaotic training amplifies that.
 
 Crashes. If a loss, gradient, parameter or action becomes NaN or infinite, the run stops,
 records the crash (as the paper does: "we report the performance before the crash", Sec. 3.1) and
@@ -59,7 +63,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import diagnostics
+from course_lib import diagnostics, projection
 from course_lib.config import TrainConfig, auto_defaults_table, build_parser
 from course_lib.runtime import pick_device, set_seed
 
@@ -212,7 +216,9 @@ class Trainer:
                                  cfg.frame_stack, cfg.image_size)
         self.agent = make_agent(cfg, self.env.obs_shape, self.env.action_dim, device)
         self.checkpoint = self._load_checkpoint() if (cfg.resume and self.out is not None) else None
-        capacity = self.checkpoint["replay"]["capacity"] if self.checkpoint else self._replay_capacity()
+        capacity = self._replay_capacity()
+        if self.checkpoint:  # a longer continued run gets the larger ring a one-go run would have
+            capacity = ReplayBuffer.capacity_to_resume(self.checkpoint["replay"], capacity)
         # On a GPU, pixel frames live in GPU memory too, so batches are gathered there (no 65 MB
         # host gather and copy per update); the same indices and values as on the CPU.
         replay_cls, extra = ReplayBuffer, {}
@@ -320,6 +326,7 @@ class Trainer:
 
         batch = to_torch(self.replay.sample(self.cfg.batch_size), self.device)
         self.means.add(self.agent.update(batch, self.step))
+        projection.after_update(self)  # once, after the first updates: warns if the run would take hours
 
     # ------------------------------------------------------------------------ evaluation
     def _evaluate(self, bar, video: bool = False) -> bool:

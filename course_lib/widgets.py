@@ -71,6 +71,7 @@ def plot_head_report(report: lipschitz.HeadReport, axes) -> None:
     ax.set_xticklabels([name.replace("blocks.", "b").replace(".branch", "") for name in layers.layer],
                        rotation=60, fontsize=7)
     ax.set_yscale("log")
+    ax.set_ylabel("sigma_max / gradient norm (log scale)")
     ax.legend(fontsize=7)
     ax.set_title("per Linear layer (input first)", fontsize=9)
 
@@ -379,3 +380,269 @@ class TrainingPanel:
 
 __all__ += ["QUICK_FRAMES", "quick_frames", "pixel_run_config", "run_pixel_agent", "heads_label", "describe_run_config",
             "format_run", "show_run", "TrainingPanel"]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks 01, 03, 04: panels over a plain function of a few sliders
+# --------------------------------------------------------------------------------------------
+# Each panel is a FunctionPanel: named controls, a plain function of their values (which a notebook
+# cell also calls), a text summary and a figure. Moving a control recomputes and redraws.
+
+import numpy as np  # noqa: E402
+
+from course_lib import mdp as _mdp  # noqa: E402
+from course_lib import tabular  # noqa: E402
+
+
+class FunctionPanel:
+    """Controls -> ``compute(**values)`` -> text and figure, redrawn on every change.
+
+    ``panel.result`` holds the last result; ``panel.update()`` recomputes from code (tests use it).
+    """
+
+    def __init__(self, name: str, controls: dict, compute, describe, plot, figsize=(11, 3.3)):
+        self.name, self.controls = name, controls
+        self._compute, self._describe, self._plot, self._figsize = compute, describe, plot, figsize
+        self.output = W.Output()
+        self.widget = W.VBox([W.HBox(list(controls.values())), self.output])
+        for control in controls.values():
+            control.observe(lambda change: self.update(), names="value")
+        self.result = None
+        self.update()
+
+    def values(self) -> dict:
+        return {key: control.value for key, control in self.controls.items()}
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in self.values().items())
+        bundle["text/plain"] = f"{self.name}({settings}): run the notebook to use it"
+        return bundle
+
+    def update(self):
+        self.result = self._compute(**self.values())
+        fig = Figure(figsize=self._figsize)  # not pyplot: no global figure, no automatic display
+        FigureCanvasAgg(fig)
+        self._plot(self.result, fig)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        self.output.outputs = ()
+        self.output.append_stdout(self._describe(self.result) + "\n")
+        self.output.append_display_data(Image(data=buffer.getvalue(), format="png"))
+        return self.result
+
+
+def _slider(kind, value, low, high, step, description):
+    style = {"description_width": "initial"}
+    cls = W.FloatSlider if kind == "float" else W.IntSlider
+    return cls(value=value, min=low, max=high, step=step, description=description, style=style,
+               continuous_update=False)
+
+
+def _show(result, describe, plot, figsize):
+    print(describe(result))
+    fig = plt.figure(figsize=figsize)
+    plot(result, fig)
+    fig.tight_layout()
+    plt.show()
+
+
+# --- notebook 01: value iteration against Q-learning ----------------------------------------
+
+def format_learning_report(report: tabular.LearningReport) -> str:
+    """Deterministic short text of :func:`course_lib.tabular.learning_report`."""
+    start = report.grid.start
+    last = report.errors.iloc[-1]
+    name = report.grid.action_names
+    return (f"gamma={report.gamma:g}, slip={report.slip:g}, epsilon={report.epsilon:g}: "
+            f"V*(S) = {report.V_star[start]:+.3f}, pi*(S) = {name[report.policy_star[start]]}\n"
+            f"Q-learning after {int(last.samples):,} samples (episodes from S): greedy action at S = "
+            f"{name[report.policy[start]]}, its true value V(S) = {report.value_of_learned:+.3f}; "
+            f"greedy policy = pi* in {report.agreement:.0%} of the states; "
+            f"max |Q - Q*| = {last.q_error:.3f}")
+
+
+def plot_learning_report(report: tabular.LearningReport, fig) -> None:
+    """V* and pi*, Q-learning's max_a Q and greedy policy, and the error curves, in three axes."""
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.1]})
+    _mdp.draw_gridworld(report.grid, values=report.V_star, policy=report.policy_star, ax=axes[0],
+                        title="value iteration: V* and pi*")
+    axes[0].title.set_fontsize(9)
+    _mdp.draw_gridworld(report.grid, values=report.Q.max(axis=1), policy=report.policy, ax=axes[1],
+                        title="Q-learning: max_a Q and its greedy policy")
+    axes[1].title.set_fontsize(9)
+    ax = axes[2]
+    ax.loglog(report.errors.samples, report.errors.q_error, "o-", ms=3, label="max |Q - Q*|")
+    ax.loglog(report.errors.samples, report.errors.v_error_start.clip(lower=1e-4), "s-", ms=3,
+              label="|max_a Q(S, a) - V*(S)|")
+    ax.set_xlabel("samples (transitions)")
+    ax.set_ylabel("error (value units)")
+    ax.set_title("the error at S falls; the max over all (s, a) need not", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def show_learning_report(report: tabular.LearningReport) -> None:
+    """Notebook cell version of :class:`TabularPanel`: print the text, show the figure."""
+    _show(report, format_learning_report, plot_learning_report, (12, 3.3))
+
+
+def TabularPanel(gamma: float = 0.9, slip: float = 0.2, epsilon: float = 0.2, n_steps: int = 30_000,
+                 seed: int = 0) -> FunctionPanel:
+    """Sliders for the discount, the slip probability and epsilon -> :func:`tabular.learning_report`."""
+    controls = {"gamma": _slider("float", gamma, 0.5, 0.99, 0.01, "discount gamma"),
+                "slip": _slider("float", slip, 0.0, 0.5, 0.05, "slip probability"),
+                "epsilon": _slider("float", epsilon, 0.0, 1.0, 0.05, "epsilon")}
+    compute = lambda gamma, slip, epsilon: tabular.learning_report(gamma, slip, epsilon, n_steps=n_steps, seed=seed)
+    return FunctionPanel("TabularPanel", controls, compute, format_learning_report, plot_learning_report,
+                         figsize=(12, 3.3))
+
+
+__all__ += ["FunctionPanel", "format_learning_report", "plot_learning_report", "show_learning_report",
+            "TabularPanel"]
+
+
+# --- notebook 03: LayerNorm's input spread, the bound and the measured slope ----------------
+
+from course_lib import explore  # noqa: E402
+
+
+def format_spread_report(table) -> str:
+    """Deterministic short text of :func:`course_lib.explore.layernorm_spread_report`."""
+    last = table.iloc[-1]
+    return (f"modern critic, {int(last.depth)} blocks, inputs x{last.input_scale:g}: smallest LayerNorm input std "
+            f"{last.min_ln_std:.3g} -> LayerNorm slope <= {last.ln_slope_bound:.3g} (global 1/sqrt(eps) = "
+            f"{1 / np.sqrt(explore.LN_EPS):.0f})\n"
+            f"  eq. (5) bound: global {last.bound:.3g}, on these inputs {last.region_bound:.3g}; "
+            f"measured max ||dQ/da|| {last.measured:.3g}")
+
+
+def plot_spread_report(table, fig) -> None:
+    """Bounds and measurement against depth, and LayerNorm's slope bound against depth."""
+    axes = fig.subplots(1, 2)
+    ax = axes[0]
+    ax.semilogy(table.depth, table.bound, "o-", color="tab:red", label="eq. (5) bound, global")
+    ax.semilogy(table.depth, table.region_bound, "s--", color="tab:orange", label="bound on these inputs")
+    ax.semilogy(table.depth, table.measured, "^-", color="tab:blue", label="measured max ||dQ/da||")
+    ax.set_xlabel("depth (residual blocks)")
+    ax.set_ylabel("slope (Q units per action unit)")
+    ax.set_title("the bound grows per block, far faster than the slope", fontsize=9)
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    ax.semilogy(table.depth, table.ln_slope_bound, "o-", color="tab:purple", label="1/sqrt(min std^2 + eps)")
+    ax.axhline(1 / np.sqrt(explore.LN_EPS), color="gray", linestyle=":", label="global 1/sqrt(eps)")
+    ax.set_xlabel("depth (residual blocks)")
+    ax.set_ylabel("LayerNorm slope bound")
+    ax.set_title("smaller input spread, steeper LayerNorm", fontsize=9)
+    ax.legend(fontsize=7)
+    for ax in axes:
+        ax.set_xticks(list(table.depth))
+
+
+def show_spread_report(table) -> None:
+    """Notebook cell version of :class:`LayerNormPanel`."""
+    _show(table, format_spread_report, plot_spread_report, (10, 3.3))
+
+
+def LayerNormPanel(depth: int = 4, input_scale: float = 1.0, hidden_dim: int = 64, seed: int = 0) -> FunctionPanel:
+    """Depth and input scale of a random modern critic -> :func:`explore.layernorm_spread_report`."""
+    style = {"description_width": "initial"}
+    controls = {"depth": _slider("int", depth, 1, 8, 1, "depth (blocks)"),
+                "input_scale": W.FloatLogSlider(value=input_scale, base=10, min=-3, max=1, step=0.25,
+                                                description="input scale", style=style, continuous_update=False)}
+    compute = lambda depth, input_scale: explore.layernorm_spread_report(depth, input_scale, hidden_dim=hidden_dim,
+                                                                          seed=seed)
+    return FunctionPanel("LayerNormPanel", controls, compute, format_spread_report, plot_spread_report,
+                         figsize=(10, 3.3))
+
+
+# --- notebook 04: the spectral gap and the power method's convergence -----------------------
+
+def format_power_gap_report(report: explore.PowerGapReport) -> str:
+    """Deterministic short text of :func:`course_lib.explore.power_gap_report`."""
+    measured = "not within the steps shown" if report.steps_measured is None else f"{report.steps_measured} steps"
+    last = report.errors.iloc[-1]
+    return (f"sigma_2/sigma_1 = {report.ratio:g}: the vector error falls by (sigma_2/sigma_1)^2 = "
+            f"{report.ratio ** 2:.3g} per step at worst\n"
+            f"  u error below {report.tol:g}: measured after {measured}; the rate guarantees it after "
+            f"{report.steps_predicted} steps\n"
+            f"  after {int(last.k)} steps: u error {last.u_error:.2e}, sigma error {last.sigma_rel_error:.2e}")
+
+
+def plot_power_gap_report(report: explore.PowerGapReport, fig) -> None:
+    ax = fig.subplots(1, 1)
+    df = report.errors
+    ax.semilogy(df.k, df.u_error.clip(lower=1e-16), "o-", ms=3, label="vector error sin angle(u_k, u_1)")
+    ax.semilogy(df.k, df.theory.clip(lower=1e-16), "--", label="rate: tan angle_0 * (sigma_2/sigma_1)^(2k)")
+    ax.semilogy(df.k, df.sigma_rel_error.clip(lower=1e-16), "s-", ms=3, label="value error of u^T W v")
+    ax.axhline(report.tol, color="gray", linestyle=":", label=f"tolerance {report.tol:g}")
+    ax.set_ylim(1e-16, 10)
+    ax.set_xlabel("power steps k")
+    ax.set_ylabel("relative error (log scale)")
+    ax.set_title(f"gap sigma_2/sigma_1 = {report.ratio:g}: the smaller the ratio, the faster", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def show_power_gap_report(report: explore.PowerGapReport) -> None:
+    """Notebook cell version of :class:`PowerGapPanel`."""
+    _show(report, format_power_gap_report, plot_power_gap_report, (6.5, 3.5))
+
+
+def PowerGapPanel(ratio: float = 0.9, n_iters: int = 60, seed: int = 0) -> FunctionPanel:
+    """The ratio sigma_2/sigma_1 and the number of steps -> :func:`explore.power_gap_report`."""
+    controls = {"ratio": _slider("float", ratio, 0.05, 0.99, 0.01, "sigma_2 / sigma_1"),
+                "n_iters": _slider("int", n_iters, 5, 200, 5, "power steps")}
+    compute = lambda ratio, n_iters: explore.power_gap_report(ratio, n_iters=n_iters, seed=seed)
+    return FunctionPanel("PowerGapPanel", controls, compute, format_power_gap_report, plot_power_gap_report,
+                         figsize=(6.5, 3.5))
+
+
+__all__ += ["format_spread_report", "plot_spread_report", "show_spread_report", "LayerNormPanel",
+            "format_power_gap_report", "plot_power_gap_report", "show_power_gap_report", "PowerGapPanel"]
+
+
+# --- notebook 02: the temperature of the maximum-entropy objective --------------------------
+
+def format_soft_report(report: tabular.SoftReport) -> str:
+    """Deterministic short text of :func:`course_lib.tabular.soft_report`."""
+    s = report.grid.start
+    probs = ", ".join(f"{name} {p:.2f}" for name, p in zip(report.grid.action_names, report.pi[s]))
+    return (f"alpha={report.alpha:.3g}, gamma={report.gamma:g}: soft V(S) = {report.V_soft[s]:+.3f} "
+            f"(hard V*(S) = {report.V_hard[s]:+.3f}); pi(.|S): {probs}; entropy at S {report.entropy[s]:.2f} nats "
+            f"(uniform: {np.log(report.grid.n_actions):.2f})")
+
+
+def plot_soft_report(report: tabular.SoftReport, fig) -> None:
+    """Soft values with the most likely actions, and the policy's entropy per state."""
+    axes = fig.subplots(1, 2)
+    _mdp.draw_gridworld(report.grid, values=report.V_soft, policy=report.pi.argmax(axis=1), ax=axes[0],
+                        title="soft V (numbers) and the most likely action")
+    entropy_grid = np.full((len(report.grid.layout), len(report.grid.layout[0])), np.nan)
+    for (r, c), h, end in zip(report.grid.coords, report.entropy, report.grid.terminal):
+        entropy_grid[r, c] = np.nan if end else h  # walls and terminal states: no policy (black)
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("black")
+    image = axes[1].imshow(entropy_grid, cmap=cmap, vmin=0, vmax=np.log(report.grid.n_actions))
+    fig.colorbar(image, ax=axes[1], label="entropy of pi(.|s) (nats)")
+    axes[1].set_xticks([])
+    axes[1].set_yticks([])
+    axes[1].set_title("higher alpha, more random policy", fontsize=9)
+    axes[0].title.set_fontsize(9)
+
+
+def show_soft_report(report: tabular.SoftReport) -> None:
+    """Notebook cell version of :class:`SoftValuePanel`."""
+    _show(report, format_soft_report, plot_soft_report, (10, 3.2))
+
+
+def SoftValuePanel(alpha: float = 0.05, gamma: float = 0.9, slip: float = 0.2) -> FunctionPanel:
+    """Temperature and discount -> :func:`tabular.soft_report` (soft value iteration on the grid world)."""
+    style = {"description_width": "initial"}
+    controls = {"alpha": W.FloatLogSlider(value=alpha, base=10, min=-3, max=0, step=0.1, description="temperature alpha",
+                                          style=style, continuous_update=False),
+                "gamma": _slider("float", gamma, 0.5, 0.99, 0.01, "discount gamma")}
+    compute = lambda alpha, gamma: tabular.soft_report(alpha, gamma, slip)
+    return FunctionPanel("SoftValuePanel", controls, compute, format_soft_report, plot_soft_report, figsize=(10, 3.2))
+
+
+__all__ += ["format_soft_report", "plot_soft_report", "show_soft_report", "SoftValuePanel"]

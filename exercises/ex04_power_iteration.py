@@ -9,8 +9,29 @@ notebook with ``checks.check("ex04_power_iteration.<name>")``, or all of them wi
 All inputs are PyTorch tensors. ``torch.nn.functional.normalize(x, dim=0)`` divides a vector by its
 norm. Do not call ``torch.linalg.svd``/``matrix_norm`` here: the point is to avoid them.
 """
+import math
+
 import torch
 import torch.nn.functional as F
+
+
+def power_steps_needed(ratio, tan0, tol):
+    """How many power steps the convergence rate needs to bring the vector error below ``tol``.
+
+    Each step multiplies ``tan angle(u_k, u_1)`` by at most ``(sigma_2 / sigma_1)^2``, so after k
+    steps it is at most ``tan0 * ratio^(2k)``. Return the smallest integer ``k >= 0`` with
+    ``tan0 * ratio^(2k) <= tol`` (0 if ``tan0 <= tol`` already), from the closed form
+    ``k = ceil(log(tol / tan0) / (2 log ratio))``.
+
+    Args:
+        ratio: ``sigma_2 / sigma_1``, strictly between 0 and 1 (the spectral gap is ``1 - ratio``).
+        tan0: tangent of the starting vector's angle to the top singular vector, > 0.
+        tol: the wanted bound on the tangent, > 0.
+
+    Returns:
+        An int.
+    """
+    raise NotImplementedError("Exercise: write power_steps_needed(), see its docstring")
 
 
 def power_iteration(W, n_iters, u):

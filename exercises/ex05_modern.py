@@ -58,3 +58,45 @@ def head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):
         An int.
     """
     raise NotImplementedError("Exercise: write head_parameter_count(), see its docstring")
+
+
+def modern_head_lipschitz_bound(first, blocks, last):
+    """The Lipschitz bound of a modern head from its parts' constants (eq. 5 with skip connections).
+
+    The head is ``Linear_first -> block_1 -> ... -> block_n -> Linear_last`` with blocks
+    ``x + w2(relu(w1(LN(x))))``. Constants multiply along a composition, a skip connection adds 1
+    (``Lip(x + g(x)) <= 1 + Lip(g)``) and ReLU is 1-Lipschitz, so
+
+        bound = first * prod_i (1 + ln_i * sigma(w1_i) * sigma(w2_i)) * last.
+
+    Args:
+        first, last: ``sigma_max`` of the first and the last Linear layer (floats).
+        blocks: a list with one tuple ``(ln_slope, sigma_w1, sigma_w2)`` per block: LayerNorm's
+            slope bound (globally ``max|gamma| / sqrt(eps)``) and the two weights' spectral norms.
+
+    Returns:
+        The bound as a float.
+    """
+    raise NotImplementedError("Exercise: write modern_head_lipschitz_bound(), see its docstring")
+
+
+def generator_loss(generator, discriminator, z):
+    """The (non-saturating) GAN generator loss: the generator learns *through* the discriminator.
+
+        loss = mean over the batch of  -log D(G(z)) = softplus(-logit(G(z)))
+
+    where ``discriminator(x)`` returns a *logit* (D = sigmoid(logit) is the probability that x is
+    real). Minimizing it moves the generated samples where the discriminator believes them real,
+    with the gradient ``d loss / d x * d x / d theta``: the same chain rule as the actor's eq. (3),
+    with the discriminator in the critic's place. Do not detach the generated samples.
+    (``torch.nn.functional.softplus`` is a stable ``log(1 + exp(.))``.)
+
+    Args:
+        generator: a module, ``generator(z)`` -> samples ``(B, d)``.
+        discriminator: a module, ``discriminator(x)`` -> logits ``(B, 1)``.
+        z: noise, ``(B, k)``.
+
+    Returns:
+        The loss, a 0-d tensor the generator's parameters can be differentiated through.
+    """
+    raise NotImplementedError("Exercise: write generator_loss(), see its docstring")

@@ -45,3 +45,52 @@ def mean_and_standard_error(returns):
         ``(mean, standard_error, n)``: two floats and the number of values used.
     """
     raise NotImplementedError("Exercise: write mean_and_standard_error(), see its docstring")
+
+
+def updates_and_hours(ms_per_update, frames, action_repeat, seed_frames, update_every):
+    """How many updates one training run makes, and the hours they take at a measured time per update.
+
+    The training loop (``course_lib.train``) runs agent steps ``s = 0, 1, ..., S - 1`` with
+    ``S = ceil(frames / action_repeat)``; before step ``s`` it has seen ``s * action_repeat``
+    environment frames. It updates the agent at step ``s`` exactly when
+    ``s * action_repeat >= seed_frames`` (the seed phase of random actions is over) and
+    ``s % update_every == 0``.
+
+    Args:
+        ms_per_update: the measured time of one update in milliseconds (e.g. Table 3's train time).
+        frames: the run's budget in environment frames (the paper: 500,000).
+        action_repeat: environment frames per agent step (the paper: 2).
+        seed_frames: frames of random actions before the first update.
+        update_every: agent steps between updates (DrQ: 1, DrQ-v2: 2).
+
+    Returns:
+        ``(updates, hours)``: the number of updates (an int) and ``updates * ms_per_update`` in hours.
+    """
+    raise NotImplementedError("Exercise: write updates_and_hours(), see its docstring")
+
+
+def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
+    """A percentile-bootstrap confidence interval for the mean return over seeds.
+
+    The standard error assumes the mean over seeds is roughly normal; with few seeds and returns
+    that split into "solved" and "not solved" it is not. The bootstrap makes no such assumption:
+    resample the ``n`` seeds' returns with replacement ``n_boot`` times, take each resample's mean,
+    and report the quantiles of those means that leave ``(1 - level) / 2`` on each side.
+
+    Exactly (so that the check can reproduce your numbers): leave out ``None`` entries; with
+    ``values`` the remaining ``n`` returns as a float numpy array, draw
+    ``idx = numpy.random.default_rng(seed).integers(0, n, size=(n_boot, n))``, take
+    ``means = values[idx].mean(axis=1)`` and return
+    ``numpy.quantile(means, [(1 - level) / 2, (1 + level) / 2])`` as two floats.
+    With ``n < 2`` there is nothing to resample: return ``(nan, nan)``.
+
+    Args:
+        returns: a sequence of floats or ``None`` (one per seed).
+        level: the confidence level, in (0, 1).
+        n_boot: the number of resamples.
+        seed: the seed of the resampling.
+
+    Returns:
+        ``(low, high)``, two floats.
+    """
+    raise NotImplementedError("Exercise: write bootstrap_interval(), see its docstring")

@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 00 · Setup: where the course runs
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/00_setup.ipynb)
+#
 # *Deeper RL* teaches deep reinforcement learning through one paper: **Towards Deeper Deep
 # Reinforcement Learning with Spectral Normalization** (Bjorck, Gomes & Weinberger, NeurIPS 2021).
 # Every notebook runs top to bottom on a laptop CPU in a few minutes; the full-scale experiments of
@@ -29,9 +31,8 @@
 # 3. one rendered frame of a DeepMind Control Suite task, the benchmark of the paper.
 #
 # **Running it locally.** From the repository root, `make lab` installs everything into `.venv` and
-# opens JupyterLab on `notebooks/`. **Running it on Colab.** Open
-# <https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/00_setup.ipynb>
-# (any notebook: replace the file name), choose *Runtime → Change runtime type → GPU* if you want
+# opens JupyterLab on `notebooks/`. **Running it on Colab.** Click the *Open in Colab* badge at
+# the top of any notebook, choose *Runtime → Change runtime type → GPU* if you want
 # one, and run the cells in order. The setup cell below fetches the course and installs what Colab
 # lacks.
 
@@ -55,14 +56,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -136,17 +138,29 @@ plt.show()
 #
 # | notebook | topic |
 # |---|---|
-# | 01 | MDPs, Bellman equations, value iteration; a dm_control task as an MDP |
-# | 02 | actor-critic: from Q-learning to DDPG and SAC |
-# | 03 | Lipschitz bounds of critics (eq. 5 of the paper) |
-# | 04 | power iteration and spectral normalization |
-# | 05 | modern architectures: residual heads with LayerNorm |
-# | 06 | DrQ: SAC from pixels |
-# | 07 | DrQ-v2: DDPG from pixels |
-# | 08 | diagnosing instability |
-# | 09 | reproducing the paper |
+# | 01 | MDPs, Bellman equations, value iteration; TD(0) and Q-learning from samples; a dm_control task as an MDP |
+# | 02 | actor-critic: from Q-learning to DDPG and SAC (eqs. 1-3), overestimation, target networks |
+# | 03 | Lipschitz constants of critics: the bound of eq. (5) against measurements |
+# | 04 | the power method and spectral normalization from scratch |
+# | 05 | modern architectures: residual heads with LayerNorm; where SN comes from (GANs) |
+# | 06 | DrQ: SAC from pixels (augmentation, encoder, replay, one update), the paper's main agent |
+# | 07 | DrQ-v2: DDPG from pixels (n-step returns, exploration schedule), the agent of Table 1 |
+# | 08 | diagnosing instability: Fig. 3's gradient norms, and what SN changes |
+# | 09 | reproducing the paper: sweeps, Tables 1-3, Figs. 1, 2 and 4, and what they cost |
 #
 # Exercises live in `exercises/` (one file per notebook, e.g. `exercises/ex01_mdp.py`); each notebook
-# has check cells that tell you instantly whether your function is correct. On Colab the files are
+# has check cells that tell you instantly whether your function is correct. A check runs your
+# function on inputs drawn at random and compares what it returns with the reference solution's
+# answer on the same inputs. Before you have written anything, a check cell says so:
+
+# %%
+from course_lib import checks
+
+checks.check("ex01_mdp.bellman_backup")
+
+# %% [markdown]
+# Once you have written the function (and saved the file), the same cell prints `✓ correct`, or
+# what is wrong: which output is off, and by how much. The check re-reads your file each time, so you
+# do not need to restart the kernel. On Colab the files are
 # in `/content/deeper-rl/exercises/` (the folder icon on the left opens an editor); download them
 # before the runtime is recycled, Colab does not keep them.

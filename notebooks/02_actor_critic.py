@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 02 · Actor-critic: from Q-learning to DDPG and SAC
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/02_actor_critic.ipynb)
+#
 # Both agents of the paper are *actor-critic* methods (Sec. 2.2): a **critic** $Q_\psi(\mathbf a,
 # \mathbf s)$ estimates the return of taking action $\mathbf a$ in state $\mathbf s$, and an
 # **actor** $\pi_\theta(\mathbf s)$ picks actions that the critic rates highly. The paper studies
@@ -40,14 +42,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -68,7 +71,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checks, plots
+from course_lib import checks, mdp as M, plots, tabular as T, value_estimates, widgets
 from course_lib.agents import common, ddpg, sac
 from course_lib.nets import make_head
 
@@ -129,6 +132,18 @@ plt.show()
 # **Question.** Start at `theta = -1.5` instead. Where does the actor end up, and why? What does this
 # say about an actor that learns only from the *local* slope $\partial Q / \partial a$?
 #
+# <details><summary>Answer</summary>
+#
+# At $a = \tanh(-1.5) \approx -0.91$ the slope points towards the small bump at $a = -0.6$, so
+# the actor climbs that bump and stays there: a *local* maximum with $Q \approx 0.3$, far below the
+# global one near $a = 0.55$. Gradient ascent through the critic only ever sees the local slope;
+# it finds the best action only if the critic's landscape leads there. Exploration (SAC's entropy,
+# DDPG's noise) and the critic's own changes during training are what get an actor out of such
+# traps, and a critic that is *too* steep or bumpy in $a$ makes the trap worse: that is the
+# smoothness the paper asks of the critic.
+#
+# </details>
+#
 # ## 2. The actor's distribution: eq. (1)
 #
 # The actor outputs, per action dimension, a mean $\mu_\theta(\mathbf s)$ and (SAC) a standard
@@ -153,7 +168,7 @@ for ax, (mu, std) in zip(axes, settings):
     ax.set_title(f"mu={mu}, sigma={std}", fontsize=10)
     ax.set_xlabel("action a = tanh(u)")
 axes[0].set_ylabel("density")
-fig.suptitle("eq. (1): tanh-squashed Gaussians", y=1.04)
+fig.suptitle("eq. (1): a wide Gaussian piles its mass at the bounds after the tanh", y=1.04)
 plt.show()
 
 # %% [markdown]
@@ -168,7 +183,7 @@ plt.show()
 # $$\log \pi(\mathbf a \mid \mathbf s) = \sum_j \Big[\log \mathcal N(u_j; \mu_j, \sigma_j) -
 #   \log\big(1 - \tanh(u_j)^2\big)\Big].$$
 #
-# **Exercise 2** (2 points): write `squashed_gaussian_log_prob(pre_tanh, mu, log_std)` in
+# **Exercise 1** (2 points): write `squashed_gaussian_log_prob(pre_tanh, mu, log_std)` in
 # `exercises/ex02_actor_critic.py`. Mind large $|u|$, where $1 - \tanh(u)^2$ rounds to zero in
 # floating point; the docstring gives a stable form.
 
@@ -198,12 +213,100 @@ plt.hist(samples.squeeze().numpy(), bins=100, range=(-1, 1), density=True, alpha
 plt.plot(actions.squeeze(), corrected, color="C1", label="N(u) / (1 - tanh(u)^2)")
 plt.plot(actions.squeeze(), gaussian_only, color="C2", linestyle="--", label="N(u) alone")
 plt.xlabel("action a")
+plt.ylabel("density pi(a | s)")
+plt.title("only the corrected density matches the samples")
 plt.legend(fontsize="small")
 plt.show()
 
 # %% [markdown]
-# ## 3. The critic: the soft Bellman residual, eq. (2)
+# ## 3. The critic: soft values, then the soft Bellman residual of eq. (2)
 #
+# ### The maximum-entropy objective
+#
+# SAC does not maximize the return alone. It maximizes the return plus the entropy of its policy
+# in every state it visits, weighted by a temperature $\alpha > 0$:
+#
+# $$J(\pi) = \mathbb E_\pi\Big[\sum_{t} \gamma^t \big(r_t + \alpha\, H(\pi(\cdot \mid \mathbf s_t))\big)\Big],
+#   \qquad H(\pi(\cdot \mid \mathbf s)) = \mathbb E_{\mathbf a \sim \pi}\big[-\log \pi(\mathbf a \mid \mathbf s)\big].$$
+#
+# An agent is paid for keeping its options open: it explores by design, and among equally good
+# actions it prefers to keep all of them. The values of this objective obey a **soft Bellman
+# equation**. For a fixed policy, the soft Bellman operator is
+#
+# $$(\mathcal T^\pi Q)(\mathbf s, \mathbf a) = r(\mathbf s, \mathbf a) + \gamma\, \mathbb E_{\mathbf s'}\big[V(\mathbf s')\big],
+#   \qquad V(\mathbf s') = \mathbb E_{\mathbf a' \sim \pi}\big[Q(\mathbf s', \mathbf a') - \alpha \log \pi(\mathbf a' \mid \mathbf s')\big],$$
+#
+# a $\gamma$-contraction like the one of notebook 01, whose fixed point is the soft $Q^\pi$.
+# Eq. (2) is its squared residual on sampled transitions. The best policy for a given $Q$ is the
+# Boltzmann policy $\pi(\mathbf a \mid \mathbf s) \propto \exp(Q(\mathbf s, \mathbf a)/\alpha)$,
+# and with it the soft value becomes a *soft maximum*:
+#
+# $$V(\mathbf s) = \alpha \log \sum_{\mathbf a} \exp\big(Q(\mathbf s, \mathbf a)/\alpha\big)
+#   \;\xrightarrow{\ \alpha \to 0\ }\; \max_{\mathbf a} Q(\mathbf s, \mathbf a).$$
+#
+# SAC's actor approximates that Boltzmann policy within its family (eq. 1), by minimizing
+# $\mathbb E[\alpha \log \pi - Q]$ (section 4). On notebook 01's grid world, where the actions
+# are discrete, we can iterate the soft Bellman optimality operator exactly (`T.soft_value_iteration`)
+# and watch the temperature trade return for entropy.
+#
+# **Exercise 2** (1 point): write `soft_value(Q, alpha)`, the soft maximum of each row of a table,
+# in a form that does not overflow.
+
+# %%
+checks.check("ex02_actor_critic.soft_value")
+
+# %%
+grid_world = M.gridworld(slip=0.2)
+V_hard, _ = M.value_iteration(grid_world, 0.9, tol=1e-10)
+rows = []
+for temperature in (0.3, 0.1, 0.03, 0.01, 0.001):
+    V_soft, pi_soft = T.soft_value_iteration(grid_world, 0.9, temperature)
+    p = pi_soft[grid_world.start]
+    rows.append({"alpha": temperature, "soft V(S)": V_soft[grid_world.start], "hard V*(S)": V_hard[grid_world.start],
+                 "pi(right | S)": p[grid_world.action_names.index("right")],
+                 "entropy of pi(. | S), nats": float(-(p * np.log(p)).sum())})
+soft_table = pd.DataFrame(rows)
+print(soft_table.round(4).to_string(index=False))
+assert abs(soft_table["soft V(S)"].iloc[-1] - V_hard[grid_world.start]) < 1e-2  # alpha -> 0: the hard max
+assert soft_table["entropy of pi(. | S), nats"].is_monotonic_decreasing
+
+# %% [markdown]
+# At $\alpha = 0.3$ the policy at S is nearly uniform (the entropy of four equally likely actions is
+# $\log 4 \approx 1.39$ nats), and the soft value counts that entropy as reward; as $\alpha \to 0$
+# the policy concentrates on the best action and the soft value tends to notebook 01's $V^*$.
+# SAC *learns* its $\alpha$ (section 4) so that the entropy stays near a target.
+#
+# **Try it.** The panel runs soft value iteration on the whole grid for the temperature and
+# discount you choose, and shows the soft values with the most likely action, and the entropy of
+# the policy in every state. It calls `T.soft_report`, as the cell after it does.
+
+# %%
+soft_panel = widgets.SoftValuePanel(alpha=0.05, gamma=0.9)
+soft_panel
+
+# %%
+soft = T.soft_report(alpha=0.05, gamma=0.9)
+assert np.array_equal(soft.V_soft, soft_panel.result.V_soft)
+widgets.show_soft_report(soft)
+
+# %% [markdown]
+# **Question.** At a moderate temperature, where on the map is the policy most certain, and where
+# nearly uniform? Why there?
+#
+# <details><summary>Answer</summary>
+#
+# The Boltzmann policy $\pi \propto \exp(Q/\alpha)$ is certain where the actions' values differ by
+# much more than $\alpha$, and nearly uniform where they differ by much less. Next to the pit and the
+# goal one action is far better than the others (a slip into P costs 1, stepping into G pays 1), so
+# the policy concentrates there. Far from both, every action leads to similar values a step later,
+# so the entropy bonus wins and the policy stays random, which is also where a random step costs
+# little.
+#
+# </details>
+#
+# ### Eq. (2): the soft Bellman residual on sampled transitions
+
+# %% [markdown]
 # The critic is trained on transitions $(\mathbf s_t, \mathbf a_t, r_t, \mathbf s_{t+1})$ sampled
 # from a replay buffer, to minimize
 #
@@ -242,7 +345,17 @@ print(table.round(3).to_string(index=False))
 # **Question.** Row 1: $1 + 0.99\,(\min(50, 48) - 0.1 \cdot (-1)) = 48.619$. Why does a *negative*
 # log-probability raise the target? Why does the last row's target ignore its (large) next Q-values?
 #
-# **Exercise 1** (1 point): write `soft_bellman_target` in `exercises/ex02_actor_critic.py`.
+# <details><summary>Answer</summary>
+#
+# $-\log \pi(\mathbf a' \mid \mathbf s')$ is the one-sample estimate of the entropy at
+# $\mathbf s'$: a negative log-probability means an unlikely action, i.e. a spread-out policy, and
+# the maximum-entropy objective pays $\alpha$ times that entropy as a bonus. The last transition
+# ends in a terminal state, so its `discount` is 0: nothing comes after it, and the target is the
+# reward alone, whatever the critics say about a state that does not exist.
+#
+# </details>
+#
+# **Exercise 3** (1 point): write `soft_bellman_target` in `exercises/ex02_actor_critic.py`.
 
 # %%
 checks.check("ex02_actor_critic.soft_bellman_target")
@@ -255,7 +368,8 @@ checks.check("ex02_actor_critic.soft_bellman_target")
 # whose weights are the exponentially averaged weights of the critic" (Sec. 2.2): after each update
 # (DrQ: every second one), $\hat\psi \leftarrow (1 - \tau)\,\hat\psi + \tau\,\psi$ with
 # $\tau = 0.01$. With spectral normalization (notebook 04) the average is over the *un-normalized*
-# weights, and the target keeps its own power-iteration vectors.
+# weights, and the target keeps its own power-iteration vectors. Section 8 measures what happens
+# without this slow copy.
 #
 # **Exercise 4** (1 point): write `soft_update(target, online, tau)`.
 
@@ -294,7 +408,7 @@ for updates in range(1, 301):
 # $-\mathbb E[\min_i Q_i(\mu_\theta(\mathbf s), \mathbf s)]$. In both, the loss is differentiated
 # with respect to the *actor's* weights only; the critic is just the path the gradient takes.
 #
-# **Exercise 3** (1 point): write `ddpg_actor_loss(actor, critic, features)`.
+# **Exercise 5** (1 point): write `ddpg_actor_loss(actor, critic, features)`.
 
 # %%
 checks.check("ex02_actor_critic.ddpg_actor_loss")
@@ -348,7 +462,91 @@ print(pd.DataFrame(rows).round(3).to_string(index=False))
 # critic by about $2^3 = 8$, and the actor's gradient with it. A deeper critic multiplies more such
 # factors: that is the story of the paper, told in notebooks 03-05.
 #
-# ## 5. Training from states on a CPU
+# ### The temperature
+#
+# Which $\alpha$? Too large and the agent dithers; too small and it stops exploring. SAC (in the
+# version DrQ uses) turns the choice into a constraint, "keep the policy's entropy near
+# $\bar H = -|\mathcal A|$", and learns $\alpha$ as its Lagrange multiplier by gradient descent on
+#
+# $$J(\alpha) = \mathbb E_{\mathbf a \sim \pi}\big[\alpha\,\big(-\log \pi(\mathbf a \mid \mathbf s) - \bar H\big)\big].$$
+#
+# When the entropy estimate $-\log \pi$ is below the target, $\partial J/\partial \alpha < 0$ and
+# $\alpha$ grows, which makes entropy worth more to the actor; above the target, $\alpha$ shrinks.
+# SAC learns $\log \alpha$ (so $\alpha$ stays positive), starts from $\alpha = 0.1$ here, and takes
+# one step after every actor step. (The target is negative because the entropy of a density on
+# $[-1, 1]^n$ can be: $-|\mathcal A|$ asks for about the spread of a uniform distribution on
+# intervals of width $e^{-1} \approx 0.37$ per action dimension.) Section 6 plots $\alpha$ over a
+# training run.
+#
+# **Exercise 6** (1 point): write `temperature_loss(log_alpha, log_prob, target_entropy)`.
+
+# %%
+checks.check("ex02_actor_critic.temperature_loss")
+
+# %% [markdown]
+# ## 5. The two algorithms, line by line
+#
+# Everything above, assembled as `course_lib/agents/sac.py` and `course_lib/agents/ddpg.py` run it
+# from states (from pixels, notebooks 06 and 07 add an encoder and image augmentation). `D` is the
+# replay buffer; `d` is dm_control's discount of a step (0 at a true terminal state, 1 at the time
+# limit), so `γ d` is the `discount` the buffer returns. One *update* happens per agent step once
+# the seed phase is over.
+#
+# **SAC** (DrQ's recipe, `SACAgent`)
+#
+# ```
+#  1  initialize actor θ, critics ψ1, ψ2, target critics ψ̂1 ← ψ1, ψ̂2 ← ψ2, log α ← log 0.1, D ← ∅
+#  2  for every agent step (in state s):
+#  3      if still in the seed phase:  a ← uniform in [-1, 1]^|A|
+#  4      else:                        a ← tanh(μθ(s) + σθ(s) ε),  ε ~ N(0, I)                 eq. (1)
+#  5      if past the seed phase:      UPDATE()
+#  6      take a in the environment (action repeat: same a, rewards summed); store (s, a, r, d, s') in D
+#  7      every eval_every_frames: evaluate with the mean action tanh(μθ(s)), no updates
+#
+#  UPDATE():
+#  8  sample a batch of (s, a, r, d, s') from D
+#  9  a' ~ πθ(s');  y ← r + γ d (min_i Q̂i(s', a') − α log πθ(a'|s'))     no gradient     eq. (2)
+# 10  one Adam step on ψ1, ψ2 for  Σ_i mean (Qψi(s, a) − y)²                                 eq. (2)
+# 11  every 2nd update:
+# 12      ã ← tanh(μθ(s) + σθ(s) ε) (reparametrized);  one Adam step on θ for
+#             mean(α log πθ(ã|s) − min_i Qψi(s, ã))          gradient through the critic: eq. (3)
+# 13      one Adam step on log α for  mean(α (−log πθ(ã|s) − H̄)),  H̄ = −|A|   (log π detached)
+# 14  every 2nd update:  ψ̂i ← (1 − τ) ψ̂i + τ ψi,  τ = 0.01
+# ```
+#
+# **DDPG** (DrQ-v2's recipe, `DDPGAgent`)
+#
+# ```
+#  1  initialize actor θ (μθ = tanh of a head), critics ψ1, ψ2, targets ψ̂i ← ψi, n-step replay D ← ∅
+#  2  for every agent step t (in state s):
+#  3      σ ← std_start → std_end linearly over std_decay_steps agent steps (1.0 → 0.1)
+#  4      if still in the seed phase:  a ← uniform in [-1, 1]^|A|
+#  5      else:                        a ← clip(μθ(s) + ε, −1, 1),  ε ~ N(0, σ² I)
+#  6      every update_every steps past the seed phase:  UPDATE(σ)
+#  7      take a in the environment; store the transition in D
+#
+#  UPDATE(σ):
+#  8  sample n-step transitions (s_t, a_t, R = Σ_{j<n} γ^j r_{t+j}, γ^n d, s_{t+n}) from D  (n = 1 from states)
+#  9  a' ← clip(μθ(s') + clip(ε, −c, c), −1, 1),  ε ~ N(0, σ² I),  c = 0.3         target smoothing
+# 10  y ← R + γ^n d min_i Q̂i(s', a')                                  no gradient     eq. (2), no entropy
+# 11  one Adam step on ψ1, ψ2 for  Σ_i mean (Qψi(s, a) − y)²
+# 12  ã ← clip(μθ(s) + clip(ε, −c, c), −1, 1);  one Adam step on θ for  −mean min_i Qψi(s, ã)      eq. (3)
+# 13  ψ̂i ← (1 − τ) ψ̂i + τ ψi,  τ = 0.01
+# ```
+#
+# (Both clips pass the gradient of line 12 straight through, as DrQ-v2 does, so the actor's
+# gradient is never cut off at the bounds.) The differences are few: SAC's stochastic actor and
+# entropy terms (lines 4, 9, 12, 13) against DDPG's scheduled noise (lines 3, 5, 9); SAC updates
+# its actor and target every second update, DDPG every update. Both take the **minimum of two
+# critics** in the target (line 9 / 10) and both regress on a **target network** (line 14 / 13):
+# sections 7 and 8 measure why.
+#
+# **Exercise 7** (1 point): write `smoothed_target_action(mu, noise, clip)`, DDPG's line 9.
+
+# %%
+checks.check("ex02_actor_critic.smoothed_target_action")
+#
+# ## 6. Training from states on a CPU
 #
 # The paper trains from pixels, which needs a GPU (notebooks 06, 07). From the 5 numbers of
 # cartpole's state (cart position, pole angle as cos/sin, and two velocities) the same agents learn
@@ -424,8 +622,206 @@ for name, result in (("SAC", sac_result), ("DDPG", ddpg_result)):
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.4))
 plots.plot_runs({"SAC": (sac_result.eval, sac_result.train), "DDPG": (ddpg_result.eval, ddpg_result.train)}, axes,
                 panels=("return", "critic_loss", "grad_norms"))
-fig.suptitle(f"state-based SAC and DDPG on cartpole_swingup (mlp2 heads, width {resolved.hidden_dim})", y=1.03)
+for ax, label in zip(axes, ("evaluation return (sum of rewards)", "critic loss (squared Q units)",
+                            "gradient norm (L2, log scale)")):
+    ax.set_ylabel(label)
+fig.suptitle(f"both agents learn the swing-up; loss and gradients grow with the returns "
+             f"(state-based, mlp2 heads, width {resolved.hidden_dim})", y=1.03)
 plt.show()
+
+# %% [markdown]
+# SAC's temperature during the same run (logged with every actor step, averaged per row of the
+# training table). The actor starts nearly uniform on $[-1, 1]$, an entropy far above the target
+# $\bar H = -1$, so $\alpha$ first falls. Once the agent has found the swing-up and balances the
+# pole, its policy becomes more certain than the target allows (balancing rewards precise
+# actions), the entropy estimate drops below $\bar H$, and the loss of exercise 6 raises $\alpha$
+# again: the temperature is a feedback controller on the entropy, not a schedule.
+
+# %%
+alpha_rows = sac_result.train.dropna(subset=["alpha"])
+assert (alpha_rows.alpha > 0).all() and alpha_rows.alpha.min() < resolved.init_temperature
+plt.figure(figsize=(6, 3))
+plt.semilogy(alpha_rows.frame, alpha_rows.alpha, color="C0", label="alpha (learned)")
+plt.axhline(resolved.init_temperature, color="gray", linestyle=":", label="initial alpha = 0.1")
+plt.xlabel("environment frames")
+plt.ylabel("temperature alpha (log scale)")
+plt.title("alpha falls while the entropy is above -|A|, rises once it is below")
+plt.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# ## 7. Overestimation: one critic, or the minimum of two
+#
+# An actor that maximizes a critic also maximizes the critic's *errors*. Suppose the critic is right
+# on average, $Q_\psi(\mathbf a) = Q(\mathbf a) + \text{noise}$: at the action the actor picks, the
+# noise is more likely positive than not, because that is partly *why* the action was picked. So
+# $\mathbb E[\max_{\mathbf a} Q_\psi] \ge \max_{\mathbf a} Q$: the estimate at the chosen action is
+# biased upwards, and eq. (2) then bootstraps that bias into the targets of earlier states.
+# Clipped double Q-learning (Fujimoto et al. 2018, TD3) trains two critics and uses the smaller
+# estimate in the target and the actor's loss: two independent errors are rarely both large and
+# positive at the same action.
+#
+# First the mechanism, on section 1's toy critic: 1000 pairs of noisy critics (true $Q$ plus a
+# smooth random error of mean zero), each maximized by its actor.
+
+# %%
+toy_rng = np.random.default_rng(0)
+a_values = np.linspace(-1, 1, 201)
+true_q = toy_critic(torch.from_numpy(a_values)).numpy()
+
+
+def noisy_critic():
+    # the true Q plus a smooth random error with mean zero (four random sine waves)
+    freq, phase, amp = toy_rng.uniform(1, 6, 4), toy_rng.uniform(0, 2 * np.pi, 4), toy_rng.normal(0, 0.05, 4)
+    return true_q + (amp[:, None] * np.sin(np.pi * freq[:, None] * a_values + phase[:, None])).sum(axis=0)
+
+
+bias_one, bias_twin = [], []
+for trial in range(1000):
+    q1, q2 = noisy_critic(), noisy_critic()
+    best_one = q1.argmax()  # an actor that climbs one critic
+    bias_one.append(q1[best_one] - true_q[best_one])
+    q_min = np.minimum(q1, q2)
+    best_twin = q_min.argmax()  # an actor that climbs min(Q1, Q2), as both agents do
+    bias_twin.append(q_min[best_twin] - true_q[best_twin])
+bias_one, bias_twin = np.array(bias_one), np.array(bias_twin)
+print(f"estimate minus truth at the chosen action: one critic {bias_one.mean():+.3f} "
+      f"(positive in {np.mean(bias_one > 0):.0%} of the trials), min of two {bias_twin.mean():+.3f}")
+assert bias_one.mean() > 0 and bias_twin.mean() < bias_one.mean()
+
+plt.figure(figsize=(6, 3))
+plt.hist(bias_one, bins=50, alpha=0.6, label="one critic: Q1 at argmax Q1")
+plt.hist(bias_twin, bins=50, alpha=0.6, label="twin: min(Q1, Q2) at its argmax")
+plt.axvline(0, color="k", linewidth=1)
+plt.xlabel("estimated minus true Q at the chosen action")
+plt.ylabel("trials (of 1000)")
+plt.title("maximizing a noisy critic overestimates; the minimum of two much less")
+plt.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# Now the real agents. We train DDPG once more with **one** critic: the same agent and settings,
+# with the target of line 10 and the actor's loss of line 12 using $Q_1$ alone ($Q_2$ is still
+# trained, never used). We swap the two functions of `course_lib/agents/ddpg.py` for the duration
+# of the run with `unittest.mock.patch.object`, and count the calls to be sure the swap took.
+# Then `value_estimates.critic_vs_monte_carlo` rolls each trained policy out from fresh episodes
+# (with the target policy's small noise, the policy the critics were trained to value) for 600
+# steps past dm_control's time limit, and compares the critics' values of the actions taken with the
+# discounted returns that actually followed: the **Monte Carlo return of the same policy**.
+
+# %% tags=["nbval-ignore-output"]
+from unittest import mock
+
+target_calls = []
+
+
+def single_critic_target(reward, discount, next_q1, next_q2):
+    target_calls.append(1)
+    return reward + discount * next_q1  # Q1' alone: no minimum
+
+
+def single_critic_actor_loss(q1, q2):
+    return -q1.mean()  # the actor climbs Q1 alone
+
+
+with mock.patch.object(ddpg, "ddpg_target", single_critic_target), \
+        mock.patch.object(ddpg, "ddpg_actor_loss", single_critic_actor_loss):
+    single_result = train(ddpg_config, progress=False)
+print(single_result.eval.round(1).to_string(index=False))
+
+# %%
+assert len(target_calls) == single_result.agent.updates > 0  # every update used the single critic
+estimates = {"one critic": (value_estimates.critic_vs_monte_carlo(single_result.agent), "q1"),
+             "twin critics": (value_estimates.critic_vs_monte_carlo(ddpg_result.agent), "q_min")}
+for name, (table, column) in estimates.items():
+    assert np.isfinite(table[[column, "mc_return"]].to_numpy()).all() and (table.mc_return > 0).all()
+
+# %% tags=["nbval-ignore-output"]
+rows = []
+for name, (table, column) in estimates.items():
+    rows.append({"agent": name, "critic's estimate": table[column].mean(), "Monte Carlo return": table.mc_return.mean(),
+                 "estimate - return": (table[column] - table.mc_return).mean()})
+print(pd.DataFrame(rows).round(1).to_string(index=False))
+
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for (name, (table, column)), color in zip(estimates.items(), ("C3", "C0")):
+    per_step = table.groupby("step")[[column, "mc_return"]].mean()
+    ax.plot(per_step.index, per_step[column], color=color, label=f"{name}: critic's Q")
+    ax.plot(per_step.index, per_step.mc_return, color=color, linestyle="--", label=f"{name}: Monte Carlo return")
+ax.set_xlabel("agent step of the episode")
+ax.set_ylabel("discounted return (reward units)")
+ax.set_title("Q estimates against the returns that followed (mean of 3 episodes)")
+ax.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# Read the picture with the budget in mind. After 48k frames both critics still sit far *below* the
+# Monte Carlo returns: the policies became good only in the last evaluations, and with
+# $\gamma = 0.99$ the value of a state sums about 100 future rewards, which eq. (2) propagates back
+# one step per update through a target that lags by $1/\tau = 100$ updates. What the measurement
+# shows is the difference between the agents: the one-critic agent's estimates stand above the
+# twin agent's, for returns of the same size. That excess is the maximization bias of the toy above;
+# with longer training, as the values catch up, it turns into estimates *above* the true returns,
+# which Fujimoto et al. measured on MuJoCo tasks (TD3, Fig. 1) and which clipped double Q-learning
+# removes. (These numbers come from one seed and vary between CPUs; the cell above them checks only
+# what must hold.)
+#
+# ## 8. Target networks and the deadly triad
+#
+# Bootstrapping (eq. 2 regresses on its own estimates), function approximation (updating one state
+# moves the estimates of similar states, including the next state's) and off-policy data (a replay
+# buffer filled by older, noisier policies) are each essential to these agents. Together they are
+# Sutton and Barto's **deadly triad**: nothing guarantees that the regression converges, and it can
+# diverge. A target network breaks the quickest feedback loop: the target $\hat Q$ moves only
+# slowly, so each regression has (nearly) fixed labels. With $\tau = 1$ (DDPG copies the critic into
+# the target after every update) the target *is* the critic of one update ago.
+#
+# What is possible is known: rewards lie in $[0, 1]$ per frame, 8 frames per agent step, so every
+# true value lies in $[0,\ 8/(1 - \gamma)] = [0, 800]$. Estimates outside that range are
+# *soft divergence*: the critic is chasing its own errors.
+
+# %% tags=["nbval-ignore-output"]
+no_target_config = TrainConfig(agent="ddpg", obs="state", task="cartpole_swingup", seed=1, video=False, tau=1.0,
+                               frames=24_000)  # half the budget: the trouble shows early
+no_target_result = train(no_target_config, progress=False)
+print(no_target_result.eval.round(1).to_string(index=False))
+
+# %%
+q_bound = 1.0 * ddpg_resolved.action_repeat / (1 - ddpg_resolved.discount)
+runs = {"tau = 0.01 (target network)": ddpg_result, "tau = 1 (no target network)": no_target_result}
+for name, result in runs.items():
+    assert np.isfinite(result.train.q_mean).all() and result.status == "complete"
+print(f"every true Q-value lies in [0, {q_bound:.0f}]")
+
+# %% tags=["nbval-ignore-output"]
+for name, result in runs.items():
+    q = result.train.q_mean
+    print(f"{name}: mean Q over the run from {q.min():.1f} to {q.max():.1f}; largest critic loss "
+          f"{result.train.critic_loss.max():.1f}; final return {result.eval.eval_return.iloc[-1]:.1f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
+for (name, result), color in zip(runs.items(), ("C0", "C3")):
+    axes[0].plot(result.train.frame, result.train.q_mean, color=color, label=name)
+    axes[1].plot(result.eval.frame, result.eval.eval_return, "o-", color=color, label=name)
+axes[0].axhspan(0, q_bound, color="gray", alpha=0.12, label=f"possible values [0, {q_bound:.0f}]")
+axes[0].set_xlabel("environment frames")
+axes[0].set_ylabel("mean Q over the batch")
+axes[0].set_title("without a target network the estimates swing and leave the possible range")
+axes[1].set_xlabel("environment frames")
+axes[1].set_ylabel("evaluation return")
+axes[1].set_title("and the agent does not learn")
+for ax in axes:
+    ax.legend(fontsize="small")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# With the target network the mean Q rises smoothly with the returns. Without it (run for half
+# the budget, 24k frames), the estimates swing by hundreds within a few thousand frames and leave the range of possible values (negative
+# values, with non-negative rewards, cannot be right); the critic loss spikes and the actor, which
+# climbs this critic (eq. 3), learns nothing useful. Bigger networks generalize more across states,
+# which strengthens exactly this feedback loop: one more reason deep critics are delicate, and why
+# the paper keeps the target network and the minimum of two critics and changes only the heads.
 
 # %% [markdown]
 # **Questions.**
@@ -443,11 +839,40 @@ plt.show()
 #    defaults above do not use. What changes? Why can an n-step target be biased when the stored
 #    rewards were collected with plenty of exploration noise?
 #
+# <details><summary>Answers</summary>
+#
+# 1. The loss is a squared error in units of Q. While returns grow from 0 to 800 the Q-values grow
+#    from 0 to a few hundred, and so do the errors of a target that keeps moving up (the policy
+#    improves, the target network follows): a constant *relative* error gives a growing loss. The
+#    loss is comparable across runs only at similar value scales (the paper's Fig. 3 compares two
+#    heads on the same task for that reason).
+# 2. It acts uniformly at random and does not update: the buffer first fills with diverse data, so
+#    the first updates do not fit a handful of transitions of an untrained actor (which would
+#    make the critic, and through eq. 3 the actor, overconfident about a tiny part of the space).
+# 3. Yes, on this budget: the state defaults were chosen so that both the base MLP head and a
+#    4-block modern head with SN learn cartpole_swingup in 48k frames. From states the task is
+#    easy; the paper's differences appear from pixels, at 500k frames, and in harder tasks.
+# 4. $\partial \mathbf a/\partial \theta = (1 - \tanh^2 \mu)\, \partial \mu/\partial \theta$, and
+#    $1 - \tanh^2 \mu \to 0$ as $|\mu|$ grows: a saturated actor receives almost no gradient from
+#    the critic, whatever $\partial Q/\partial \mathbf a$ says, and can stay stuck at the bounds. SAC's
+#    log-probability contains the term $-\log(1 - \tanh^2 u)$, which grows without bound as $|u|$
+#    grows; the entropy bonus therefore penalizes saturated actions and keeps the mean away from
+#    that region.
+# 5. $n$-step returns propagate rewards $n$ times faster per update (good when values lag, as in
+#    section 7) but sum $n$ stored rewards that were earned by the *behaviour* policy, with its
+#    exploration noise, not by the current actor: without an off-policy correction the target
+#    values a noisier, older policy. From states, with noise of std 1.0 early on, DDPG with $n = 3$
+#    stalled near a return of 150 on this budget while $n = 1$ learned; from pixels DrQ-v2 uses
+#    $n = 3$ with a slower noise schedule.
+#
+# </details>
+#
 # ## Your exercises at a glance
 #
 # Run this cell after editing `exercises/ex02_actor_critic.py` (no kernel restart needed: each check
 # reloads the file).
 
 # %%
-for name in ("soft_bellman_target", "squashed_gaussian_log_prob", "ddpg_actor_loss", "soft_update"):
+for name in ("squashed_gaussian_log_prob", "soft_value", "soft_bellman_target", "soft_update", "ddpg_actor_loss",
+             "temperature_loss", "smoothed_target_action"):
     checks.check(f"ex02_actor_critic.{name}")

@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 03 · Lipschitz constants: how steep can a critic be?
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/03_lipschitz.ipynb)
+#
 # Sec. 4 of *Towards Deeper Deep RL with Spectral Normalization* (Bjorck, Gomes & Weinberger, 2021)
 # explains the instability of deep critics with one inequality, eq. (5): the critic's slope is at
 # most the product of its layers' spectral norms. This notebook makes that inequality concrete and
@@ -27,14 +29,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -54,7 +57,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checks, lipschitz as L, nets, spectral
+from course_lib import checks, explore, lipschitz as L, nets, spectral, widgets
 
 pd.set_option("display.precision", 3)
 
@@ -102,8 +105,10 @@ top = S2[0] * U2[:, 0]
 ax.annotate("", xy=top.tolist(), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="tab:red"))
 ax.text(*(0.55 * top).tolist(), r"$\sigma_{\max} u_1$", color="tab:red")
 ax.set_aspect("equal")
+ax.set_xlabel("first coordinate")
+ax.set_ylabel("second coordinate")
 ax.legend(loc="lower right", fontsize=8)
-ax.set_title("a 2x2 matrix maps the circle to an ellipse")
+ax.set_title("W maps the circle to an ellipse; longest semi-axis = sigma_max")
 plt.show()
 
 # %% [markdown]
@@ -124,6 +129,7 @@ plt.hist(ratios, bins=60, color="tab:blue", alpha=0.8)
 plt.axvline(svals[0].item(), color="tab:red", label=r"$\sigma_{\max}$")
 plt.axvline(svals[-1].item(), color="tab:green", label=r"$\sigma_{\min}$")
 plt.xlabel("||W x|| / ||x|| for random x")
+plt.ylabel("count (of 20,000 random x)")
 plt.legend()
 plt.title("every ratio lies between the smallest and the largest singular value")
 plt.show()
@@ -144,9 +150,12 @@ checks.check("ex03_lipschitz.linear_lipschitz")
 #
 # $$\mathrm{Lip}(Q) \;\le\; \prod_i \|f\|\,\|w_i^c\| \;=\; \prod_i \sigma_{\max}(w_i^c).$$
 #
-# This product is the heart of eq. (5). (The paper writes eq. 5 as a bound on the output,
-# $\|Q(s)\| \le (\|A(s)\| + \|\phi(s)\|)\prod_i \|f\|\|w^c_i\|$; the product is the part that bounds
-# the slope.) Because $a$ is one block of the critic's input,
+# This product is the heart of eq. (5). The paper writes eq. 5 as a bound on the output,
+# $\|Q(s)\| \le (\|A(s)\| + \|\phi(s)\|)\prod_i \|f\|\|w^c_i\|$. That form needs **zero biases**
+# (and $f(0) = 0$, true for ReLU): it compares $Q(x)$ with $Q(0)$, and only then is $Q(0) = 0$. With
+# biases the honest statement is $\|Q(x)\| \le \|Q(0)\| + \mathrm{Lip}(Q)\,\|x\|$, and
+# $\|x\| = \|A(s) \,\|\, \phi(s)\| \le \|A(s)\| + \|\phi(s)\|$. Either way the product is the
+# part that bounds the slope, and the slope is what reaches the actor. Because $a$ is one block of the critic's input,
 # $\|\partial Q/\partial a\| \le \|\nabla_{[\phi, a]} Q\| \le \mathrm{Lip}(Q)$: bounding the product
 # bounds the gradient that reaches the actor.
 #
@@ -185,15 +194,19 @@ checks.check("ex03_lipschitz.action_gradient_norms")
 # * a skip connection adds slopes: $\mathrm{Lip}(x + g(x)) \le 1 + \mathrm{Lip}(g)$, so a block
 #   contributes $1 + \mathrm{Lip}(\mathrm{LN})\,\sigma(w_1)\,\sigma(w_2)$;
 # * LayerNorm, $\mathrm{LN}(x) = \gamma \odot (x - \bar x)/\sqrt{\mathrm{var}(x) + \epsilon} + \beta$,
-#   has a Jacobian of norm $\max|\gamma| / \sqrt{\mathrm{var}(x) + \epsilon}$ at $x$. It is steep where its
-#   input has little spread: **globally** its constant is $1/\sqrt{\epsilon} \approx 316$ (PyTorch's
-#   $\epsilon = 10^{-5}$), reached near constant inputs.
+#   has at $x$ the Jacobian $\mathrm{diag}(\gamma)\,P_x / \sqrt{\mathrm{var}(x) + \epsilon}$, where $P_x$
+#   removes the mean and shrinks the radial direction (its norm is 1 for $d \ge 3$). So
+#   $\max|\gamma| / \sqrt{\mathrm{var}(x) + \epsilon}$ is an **upper bound** on the Jacobian's norm,
+#   reached when all $\gamma_j$ are equal (as at initialization, $\gamma = 1$) and not in general.
+#   LayerNorm is steep where its input has little spread: **globally** its constant is
+#   $\max|\gamma|/\sqrt{\epsilon} \approx 316$ for $\gamma = 1$ (PyTorch's $\epsilon = 10^{-5}$),
+#   approached near constant inputs.
 #
 # So the only honest *global* bound for a modern head contains a factor of about 317 per block. On
 # the inputs we actually feed it, every LayerNorm sees some minimum spread $s_{\min}$, and there a
 # **region-restricted** bound with $1/\sqrt{s_{\min}^2 + \epsilon}$ holds: it bounds the gradient at
 # those inputs, not the global Lipschitz constant. Here is LayerNorm's slope measured against the
-# formula:
+# formula, first with $\gamma = 1$ (equality), then with a random $\gamma$ (strictly below):
 
 # %%
 ln = torch.nn.LayerNorm(64)
@@ -205,6 +218,21 @@ for std in (1.0, 0.1, 0.01, 0.001):
     print(f"input std {spread:.4f}: slope ||J|| = {torch.linalg.matrix_norm(J, ord=2).item():8.2f}, "
           f"formula 1/sqrt(var + eps) = {1 / math.sqrt(spread**2 + ln.eps):8.2f}")
 print(f"global constant 1/sqrt(eps) = {spectral.layernorm_lipschitz(ln):.2f}")
+
+with torch.no_grad():
+    ln.weight.copy_(torch.randn(64, generator=g))  # a LayerNorm whose gamma is no longer constant
+x0 = 0.3 + 0.1 * torch.randn(1, 64, generator=g)
+J = torch.autograd.functional.jacobian(ln, x0).reshape(64, 64)
+slope = torch.linalg.matrix_norm(J, ord=2).item()
+formula = ln.weight.abs().max().item() / math.sqrt(x0.var(unbiased=False).item() + ln.eps)
+print(f"random gamma: slope ||J|| = {slope:.2f} <= max|gamma| / sqrt(var + eps) = {formula:.2f}")
+assert slope <= formula * (1 + 1e-6)
+
+# %% [markdown]
+# **Exercise 4** (`layernorm_slope_bound`): that bound, per sample of a batch.
+
+# %%
+checks.check("ex03_lipschitz.layernorm_slope_bound")
 
 # %% [markdown]
 # ## 3. Random critics: the bound against the measurement, as depth grows
@@ -239,6 +267,7 @@ def plot_bounds(frames, title):
         if df.true_max.notna().any():
             ax.semilogy(df.depth, df.true_max, ":", color="gray", label="target's true max ||dQ*/da||")
         ax.set_xlabel("depth (hidden layers / blocks)")
+        ax.set_ylabel("slope (Q units per action unit)")
         ax.set_title(label)
         ax.legend(fontsize=7)
     fig.suptitle(title)
@@ -263,6 +292,43 @@ plot_bounds({"random MLP critics": random_mlp, "random modern critics": random_m
 #
 # Eq. (5) is a *worst case*. It is useful because it is cheap, holds for every input, and, once every
 # factor is at most 1 (what spectral normalization enforces), caps the slope whatever the weights do.
+
+# %% [markdown]
+# ### Try it: depth and the spread of LayerNorm's input
+#
+# How loose the modern head's bound is depends on how much spread its LayerNorms see. The panel
+# builds random modern critics of depth 1 to the depth you choose (hidden width 64) and feeds them
+# the inputs above multiplied by an **input scale**: small scales mean LayerNorm inputs with little
+# spread. It shows the global bound, the bound on those inputs, the measured $\max\|\partial Q/\partial a\|$,
+# and LayerNorm's slope bound at the smallest spread seen. It calls `explore.layernorm_spread_report`,
+# as the cell after it does. Slide the scale down to $10^{-3}$, then up to 10.
+
+# %%
+panel = widgets.LayerNormPanel(depth=4, input_scale=1.0)
+panel
+
+# %%
+spread = explore.layernorm_spread_report(depth=4, input_scale=1.0)
+assert spread.equals(panel.result)
+assert (spread.measured <= spread.region_bound * (1 + 1e-6)).all() and (spread.region_bound <= spread.bound).all()
+widgets.show_spread_report(spread)
+
+# %% [markdown]
+# **Question.** Shrink the input scale by 10. The bound on these inputs grows by about $10^{\text{depth}}$
+# once the spread is small; by how much does the measured slope grow, and why so much less?
+# What happens at scale $10^{-3}$, where the spread approaches $\sqrt{\epsilon} \approx 0.003$?
+#
+# <details><summary>Answer</summary>
+#
+# About 10 times, not $10^{\text{depth}}$. LayerNorm divides out the scale of its input, so the
+# head computes nearly the same function of the *unscaled* input, and by the chain rule its slope
+# in the scaled input is 1/scale times the old one: one factor of 10 for the whole head. The bound
+# instead charges every block LayerNorm's worst slope, $1/\text{spread}$, as if each block could
+# use it on its own: a factor of 10 per block. Near $\text{spread} \approx \sqrt{\epsilon}$ the
+# $\epsilon$ takes over: LayerNorm's slope saturates at $1/\sqrt{\epsilon}$, the region bound meets
+# the global one, and LayerNorm no longer removes the scale completely.
+#
+# </details>
 
 # %% [markdown]
 # ## 4. Trained critics

@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 04 · The power method and spectral normalization
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/04_power_iteration.ipynb)
+#
 # Notebook 03 showed that the Lipschitz bound of eq. (5) is a product of spectral norms
 # $\sigma_{\max}(w_i)$. Sec. 4 of the paper keeps every factor at 1 with **spectral
 # normalization**, and computes $\sigma_{\max}$ cheaply with the **power method**. Here we build both
@@ -28,14 +30,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -59,7 +62,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
-from course_lib import checks, lipschitz as L, spectral
+from course_lib import checks, explore, lipschitz as L, spectral, widgets
 
 # %% [markdown]
 # ## 1. Why not just take the SVD?
@@ -86,16 +89,42 @@ print(f"exact sigma_max (SVD): {svd_ms:.1f} ms; one power step: {power_ms:.2f} m
 # Write $W = \sum_i \sigma_i u_i v_i^\top$ with $\sigma_1 > \sigma_2 \ge \dots$. Then
 # $(WW^\top)^k u_0 = \sum_i \sigma_i^{2k} (u_i^\top u_0)\, u_i$: every multiplication by $WW^\top$
 # multiplies the $i$-th component by $\sigma_i^2$, so after normalizing, everything but $u_1$ fades
-# like $(\sigma_i/\sigma_1)^{2k}$. Sec. 4 of the paper writes one step as a pair of half-steps,
+# like $(\sigma_i/\sigma_1)^{2k}$. One step is a pair of half-steps, each vector multiplied by the
+# matrix that maps it to the other's space,
 #
 # $$v \leftarrow W^\top u / \|W^\top u\|, \qquad u \leftarrow W v / \|W v\|,$$
 #
-# and estimates $\sigma_{\max} \approx u^\top W v$. Theory for the **vectors**: the angle between
+# and $\sigma_{\max} \approx u^\top W v$, with $u \in \mathbb R^m$ the **left** and $v \in \mathbb R^n$
+# the **right** singular vector of $W \in \mathbb R^{m \times n}$.
+#
+# **The paper prints this update with the roles of $W$ and $W^\top$ swapped.** Sec. 4 writes
+# $u \leftarrow W^\top u / \|W^\top u\|$ and $v \leftarrow W v / \|W v\|$ (and calls $u$ and $v$
+# "approximately equal to the right and left vectors", the same swap), while it estimates
+# $\sigma_{\max} \approx u^\top W v$. For a non-square $W$ the printed update does not even type-check
+# ($W^\top u$ has length $n$, $u$ has length $m$); for a square one it multiplies each vector by the
+# same matrix again and again, the power method for the *eigen*vectors of $W^\top$ and $W$, which is
+# not what $\sigma_{\max}$ needs. Miyato et al. (2018), whose method the paper adopts, and PyTorch
+# use the update above. The cell below runs both on a square matrix: for the **vectors**: the angle between
 # $u_k$ and $u_1$ satisfies $\tan\angle(u_k, u_1) \le (\sigma_2/\sigma_1)^{2k} \tan\angle(u_0, u_1)$.
 # The **value** $u^\top W v$ converges even faster: its error is about the *square* of the vector
 # error (it is a Rayleigh quotient, flat at its maximum).
 #
-# `course_lib.spectral.power_iteration(W, n_iters, u)` implements exactly this. Below: matrices
+# %%
+W_square = torch.randn(30, 30, generator=torch.Generator().manual_seed(3))
+sigma_true = torch.linalg.matrix_norm(W_square, ord=2).item()
+u = v = F.normalize(torch.randn(30, generator=torch.Generator().manual_seed(4)), dim=0)
+u_printed, v_printed = u.clone(), v.clone()
+for _ in range(100):
+    v = F.normalize(W_square.T @ u, dim=0)  # the correct pair of half-steps
+    u = F.normalize(W_square @ v, dim=0)
+    u_printed = F.normalize(W_square.T @ u_printed, dim=0)  # as printed in Sec. 4
+    v_printed = F.normalize(W_square @ v_printed, dim=0)
+correct, printed = (u @ W_square @ v).item(), (u_printed @ W_square @ v_printed).item()
+print(f"sigma_max = {sigma_true:.4f}; after 100 steps: correct update {correct:.4f}, printed update {printed:.4f}")
+assert abs(correct - sigma_true) < 1e-3 * sigma_true and abs(printed - sigma_true) > 0.05 * sigma_true
+
+# %% [markdown]
+# `course_lib.spectral.power_iteration(W, n_iters, u)` implements the correct update. Below: matrices
 # $64\times64$ with $\sigma_1 = 1$, $\sigma_2 = r$ and the rest decaying from $r$, for four gaps.
 
 # %%
@@ -105,8 +134,10 @@ for (ratio, df), color in zip(conv.groupby("ratio"), ["tab:blue", "tab:orange", 
     axes[0].semilogy(df.k, df.u_error.clip(lower=1e-16), "o-", ms=3, color=color, label=f"r = {ratio}")
     axes[0].semilogy(df.k, df.theory.clip(lower=1e-16), "--", color=color, alpha=0.6)
     axes[1].semilogy(df.k, df.sigma_rel_error.clip(lower=1e-16), "o-", ms=3, color=color, label=f"r = {ratio}")
-axes[0].set_title(r"vector error $\sin\angle(u_k, u_1)$; dashed: $\tan\angle_0 \cdot r^{2k}$")
-axes[1].set_title(r"value error $(\sigma_1 - u_k^\top W v_k)/\sigma_1$")
+axes[0].set_title(r"vector error $\sin\angle(u_k, u_1)$ falls like $r^{2k}$ (dashed)")
+axes[1].set_title(r"the value $u_k^\top W v_k$ converges about twice as fast")
+axes[0].set_ylabel(r"$\sin\angle(u_k, u_1)$ (log scale)")
+axes[1].set_ylabel(r"$(\sigma_1 - u_k^\top W v_k)/\sigma_1$ (log scale)")
 for ax in axes:
     ax.set_xlabel("power steps k")
     ax.set_ylim(1e-16, 10)
@@ -121,7 +152,7 @@ for ratio, df in conv.groupby("ratio"):
     tan0 = df.theory.iloc[0]  # the dashed line starts at tan(angle_0)
     rows.append({"r = sigma2/sigma1": ratio,
                  f"steps until u error < {tol:g}": f"{reached.min()}" if len(reached) else f"> {df.k.max()}",
-                 "theory says at most": math.ceil(math.log(tol / tan0) / (2 * math.log(ratio)))})
+                 "theory says at most": explore.power_steps_needed(ratio, tan0, tol)})
 print(pd.DataFrame(rows).to_string(index=False))
 
 # %% [markdown]
@@ -131,8 +162,45 @@ print(pd.DataFrame(rows).to_string(index=False))
 # $\sigma_3, \sigma_4, \dots$ die faster than the one along $\sigma_2$. The value (right) is accurate
 # long before the vector is.
 #
-# **Exercises 1 and 2** (`exercises/ex04_power_iteration.py`): `power_iteration(W, n_iters, u)`,
-# then `spectral_normalize(W, u, n_iters)` built on it.
+# **Exercise 1** (`power_steps_needed`): the "theory says at most" column, from the rate
+# $\tan\angle_k \le \tan\angle_0\, r^{2k}$.
+
+# %%
+checks.check("ex04_power_iteration.power_steps_needed")
+
+# %% [markdown]
+# ### Try it: the spectral gap against the power method's convergence
+#
+# The panel runs the power method on a $64 \times 64$ matrix with the ratio $\sigma_2/\sigma_1$ you
+# choose, and draws the vector and value errors against the rate. It calls `explore.power_gap_report`,
+# as the cell after it does. Try ratios near 1: that is where the raw weights of real networks sit
+# (section 4).
+
+# %%
+panel = widgets.PowerGapPanel(ratio=0.9, n_iters=60)
+panel
+
+# %%
+gap = explore.power_gap_report(ratio=0.9, n_iters=60)
+assert gap.errors.equals(panel.result.errors) and gap.steps_measured <= gap.steps_predicted
+widgets.show_power_gap_report(gap)
+
+# %% [markdown]
+# **Question.** At ratio 0.9 the measured error drops below $10^{-3}$ well before the rate says it
+# must. Why is the rate pessimistic here, and for which matrices would it be tight?
+#
+# <details><summary>Answer</summary>
+#
+# The rate follows only the component along $u_2$; it bounds the tangent (which is at least the
+# sine we measure) and assumes all the starting error lies along $u_2$. Here the start is random,
+# so most of its error lies along $u_3, u_4, \dots$, whose singular values decay (by 0.9 each),
+# and those components die much faster. The rate is tight when the start's error is mostly along
+# $u_2$, or when $\sigma_2 = \sigma_3 = \dots$ (a flat tail of the spectrum).
+#
+# </details>
+#
+# **Exercises 2 and 3** (`exercises/ex04_power_iteration.py`): `power_iteration(W, n_iters, u)`,
+# with the correct update, then `spectral_normalize(W, u, n_iters)` built on it.
 
 # %%
 checks.check("ex04_power_iteration.power_iteration")
@@ -231,7 +299,7 @@ for kind, layer in layers.items():
 # one SN started with ($\sigma_{\max}$ 1.15), yet the weight the layer uses has spectral norm
 # within a tenth of a percent of 1: one power step per training step kept up.
 #
-# **Exercise 3** (`sn_linear_forward`): the same forward pass as a plain function of
+# **Exercise 4** (`sn_linear_forward`): the same forward pass as a plain function of
 # $(x, W, b, u, v)$, in training and in eval mode. The check compares it with PyTorch's.
 
 # %%
@@ -256,13 +324,15 @@ axes[0].plot(track.step, track.sigma_exact, color="k", label="exact sigma_max of
 axes[0].plot(track.step, track.sigma_sn, "--", color="tab:blue", label="SN estimate (warm, 1 step)")
 axes[0].plot(track.step, track.sigma_cold, color="tab:red", alpha=0.6, label="cold estimate (fresh u, 1 step)")
 axes[0].set_xlabel("training step")
+axes[0].set_ylabel("sigma_max of the raw weight")
 axes[0].legend(fontsize=8)
-axes[0].set_title("lr 1e-2: the raw weight's spectral norm while Adam changes it")
+axes[0].set_title("lr 1e-2: warm SN tracks sigma_max; a cold step does not")
 for lr, df in tracks.items():
     axes[1].semilogy(df.step, df.sn_rel_error.clip(lower=1e-8), label=f"SN (warm), lr {lr:g}")
 axes[1].semilogy(track.step, track.cold_rel_error.clip(lower=1e-8), color="tab:red", alpha=0.6, label="cold, lr 0.01")
 axes[1].set_xlabel("training step")
-axes[1].set_title("relative error (sigma - estimate) / sigma")
+axes[1].set_ylabel("(sigma - estimate) / sigma (log scale)")
+axes[1].set_title("warm start: mostly within a few percent; cold: about 30% off")
 axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -301,7 +371,7 @@ print(f"smallest u^T W v / sigma_max seen: {worst:.3f} (the estimate is never ab
 # 3. Why do PyTorch and the course run the power step only in **training** mode? What would go wrong if
 #    evaluation episodes also advanced $u$ and $v$?
 # 4. The target critic of SAC/DDPG receives an exponential moving average of the raw weights, and runs
-#    its own power iteration (COURSE.md). Why not copy the normalized weights instead?
+#    its own power iteration. Why not copy the normalized weights instead?
 #
 # <details><summary>Answers</summary>
 #

@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 05 · Modern architectures: residual heads, LayerNorm and spectral normalization
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/05_modern_architectures.ipynb)
+#
 # Sec. 3.2 of the paper swaps DrQ's small MLP heads for "modern" ones, residual feed-forward blocks
 # with LayerNorm, as in a Transformer; Sec. 5 adds spectral normalization to make them train. This
 # notebook builds the heads, counts what they cost (Table 3), measures their Lipschitz bounds and
@@ -27,14 +29,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -48,10 +51,13 @@ print(describe_hardware())
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
+from matplotlib.patches import FancyBboxPatch
 
-from course_lib import checks, lipschitz as L, nets, paper, widgets
+from course_lib import checks, lipschitz as L, nets, paper, spectral, widgets
 
 # %% [markdown]
 # ## 1. The three heads
@@ -68,7 +74,8 @@ from course_lib import checks, lipschitz as L, nets, paper, widgets
 #
 # The modern block is the Transformer's feed-forward block with the LayerNorm moved to the start of
 # the residual branch ("pre-LN", Sec. 3.2). $w_1$ widens to $2h$ and $w_2$ narrows back to $h$: the
-# paper does not give the inner width; $2h$ is the course's choice (COURSE.md), see section 2.
+# paper does not give the inner width; $2h$ is the course's choice (that of the Transformer's
+# feed-forward block is $4h$), see section 2.
 # With `spectral_norm=True`, every Linear except the first and the last is normalized (Sec. 5.1).
 # A small MLP and one block of a small modern head, with SN, look like this (hidden width 8):
 
@@ -116,11 +123,11 @@ print(ours.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 # 80 MB above the paper's, as if the paper's modern heads had one block fewer each than "four blocks
 # for the critic and two for the actor" says. With width $h$, modern2 fits but modern4 falls 70 MB
 # short. The text cannot settle it (the appendix with the network details is not public); the course
-# keeps $2h$ (COURSE.md) and treats Table 3 as a cross-check. Its point stands either way: heads are
+# keeps $2h$ and treats Table 3 as a cross-check. Its point stands either way: heads are
 # cheap next to the encoder in *training* memory (4.05 vs 4.73 GB), while *acting* memory, mostly
 # weights, grows several-fold but stays in the hundreds of MB.
 #
-# **Exercises** (`exercises/ex05_modern.py`): `layer_norm` from scratch, the modern block
+# **Exercises 1-3** (`exercises/ex05_modern.py`): `layer_norm` from scratch, the modern block
 # `residual_block_forward` built on it, and `head_parameter_count` (the formula behind the table).
 
 # %%
@@ -148,6 +155,16 @@ checks.check("ex05_modern.head_parameter_count")
 #   gradient for a regression loss (a stand-in for the critic loss of eq. 2).
 #
 # Hidden width 256 instead of 1024, to keep it fast on a CPU.
+#
+# The modern head's bound is notebook 03's rules put together: the first and last Linear layers,
+# and per block $1 + \mathrm{Lip}(\mathrm{LN})\,\sigma(w_1)\,\sigma(w_2)$ (ReLU is 1-Lipschitz, the
+# skip adds 1).
+#
+# **Exercise 4** (`modern_head_lipschitz_bound`): that product, from the parts' constants. The
+# check compares it with `course_lib.spectral.lipschitz_upper_bound` on random modern heads.
+
+# %%
+checks.check("ex05_modern.modern_head_lipschitz_bound")
 
 # %%
 configs = [("mlp", 2), ("mlp", 4), ("modern", 2), ("modern", 4)]
@@ -164,9 +181,9 @@ for ax, sn in zip(axes, (False, True)):
         layers = reports[(arch, depth, sn)].layers
         ax.semilogy(range(len(layers)), layers.grad_norm, "o-", ms=3, label=f"{arch}{depth}")
     ax.set_xlabel("Linear layer (input first)")
-    ax.set_title(f"weight-gradient norm per layer, SN {'on' if sn else 'off'} (gain 1.5)")
+    ax.set_title(f"SN {'on: every layer gets smaller gradients' if sn else 'off: modern heads get the largest'}")
     ax.legend(fontsize=8)
-axes[0].set_ylabel("||dL/dW||")
+axes[0].set_ylabel("||dL/dW|| per layer (gain 1.5, log scale)")
 plt.tight_layout()
 plt.show()
 
@@ -208,6 +225,87 @@ assert report.summary.equals(panel.report.summary)
 widgets.show_head_report(report)
 
 # %% [markdown]
+# ## 5. Where spectral normalization comes from: GANs
+#
+# SN was invented for **generative adversarial networks** (Miyato et al. 2018, the paper's ref. [47]).
+# A GAN trains two networks against each other: a discriminator $D_\phi(x)$ learns to tell real
+# samples from generated ones, and a generator $G_\theta(z)$ turns noise $z$ into samples and learns
+# to fool it, by minimizing $-\log D_\phi(G_\theta(z))$. The generator never sees the data: its only
+# learning signal is the discriminator's gradient, taken **through** the discriminator,
+#
+# $$\nabla_\theta = \frac{\partial D_\phi}{\partial x}\Big|_{x = G_\theta(z)}\;\frac{\partial G_\theta(z)}{\partial \theta},
+#   \qquad\text{as in eq. (3):}\qquad \nabla_\theta = \frac{\partial Q_\psi}{\partial \mathbf a}\Big|_{\mathbf a = \pi_\theta(\mathbf s)}\;\frac{\partial \pi_\theta(\mathbf s)}{\partial \theta}.$$
+#
+# The paper's Sec. 6 makes exactly this comparison: "one updates the weight of a generator network by
+# taking the gradient *through* the discriminator network, similar to how the actor is updated in
+# SAC by taking gradients *through* the output of the critic network." A discriminator that is too
+# steep in $x$ hands the generator exploding or erratic gradients; Miyato et al. bounded its
+# Lipschitz constant by normalizing every layer, and the paper does the same to the critic, for the
+# same reason (eq. 5). The analogy has limits: the discriminator is trained as a classifier on real
+# and generated data, while the critic regresses on bootstrapped targets that move with the actor.
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.6))
+ax.set_xlim(-0.2, 9.8)
+ax.set_ylim(-0.5, 4.6)
+rows = [(3.2, ["noise z", "generator G_θ", "sample x = G_θ(z)", "discriminator D_φ", "D(x): real?"],
+         "∇θ = ∂D/∂x · ∂x/∂θ", "GAN (SN on D: Miyato et al. 2018)"),
+        (1.0, ["state s", "actor π_θ", "action a = π_θ(s)", "critic Q_ψ(a, s)", "Q(a, s)"],
+         "∇θ = ∂Q/∂a · ∂a/∂θ   (eq. 3)", "actor-critic (SN on Q: the paper)")]
+for y, labels, gradient, name in rows:
+    xs = [0.7, 2.6, 4.7, 6.8, 8.9]
+    for x, label in zip(xs, labels):
+        network = "G_θ" in label or "π_θ" in label or "D_φ" in label or "Q_ψ" in label
+        ax.add_patch(FancyBboxPatch((x - 0.8, y - 0.3), 1.6, 0.6, boxstyle="round,pad=0.05",
+                                    facecolor="#dbe9f6" if network else "white", edgecolor="black"))
+        ax.text(x, y, label, ha="center", va="center", fontsize=8)
+    for x0, x1 in zip(xs[:-1], xs[1:]):
+        ax.annotate("", xy=(x1 - 0.85, y), xytext=(x0 + 0.85, y), arrowprops=dict(arrowstyle="->"))
+    ax.annotate("", xy=(xs[1], y - 0.4), xytext=(xs[4], y - 0.4),
+                arrowprops=dict(arrowstyle="->", color="tab:red", linestyle="--", connectionstyle="arc3,rad=-0.12"))
+    if "state" in labels[0]:  # the critic also reads the state: Q(a, s)
+        ax.annotate("", xy=(xs[3], y + 0.35), xytext=(xs[0], y + 0.35),
+                    arrowprops=dict(arrowstyle="->", color="gray", connectionstyle="arc3,rad=-0.04"))
+    ax.text(5.75, y - 0.92, gradient, color="tab:red", ha="center", va="top", fontsize=9)
+    ax.text(-0.1, y + 0.75, name, fontsize=9, fontweight="bold")
+ax.axis("off")
+ax.set_title("the same computation: the generator learns through D as the actor learns through Q "
+             "(red: the learning signal)", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# **Exercise 5** (`generator_loss`): the generator's loss, whose gradient is the red arrow of the
+# top row. Then the bottom row's lesson on the top row: a random ReLU discriminator of growing
+# depth whose weights grew by a gain of 1.5 (as in section 3), with and without SN on its hidden
+# layers, and the norm of the gradient it hands a small generator.
+
+# %%
+checks.check("ex05_modern.generator_loss")
+
+# %%
+torch.manual_seed(0)
+generator = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
+z = torch.randn(256, 4)
+rows = []
+for depth in (2, 4, 8):
+    for sn in (False, True):
+        discriminator = L.random_critic("mlp", depth, hidden_dim=64, spectral_norm=sn, gain=1.5, feature_dim=2,
+                                        action_dim=0, seed=1)
+        loss = F.softplus(-discriminator(generator(z))).mean()  # -log D(G(z)), D = sigmoid(logit)
+        grads = torch.autograd.grad(loss, list(generator.parameters()))
+        rows.append({"discriminator depth": depth, "SN": sn,
+                     "generator grad norm": torch.sqrt(sum(g.square().sum() for g in grads)).item(),
+                     "eq. (5) bound of D": spectral.lipschitz_upper_bound(discriminator)})
+gan = pd.DataFrame(rows)
+print(gan.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+assert (gan[gan.SN]["eq. (5) bound of D"] < 1.5**2 + 1e-3).all()
+
+# %% [markdown]
+# Without SN the discriminator's bound grows like $1.5^{\text{depth}+1}$ and the generator's gradient
+# grows with depth; with SN the bound stays at $1.5^2$ (first and last layer) at every depth, and
+# the generator's gradient no longer grows with depth. Replace "discriminator" by "critic" and "generator" by "actor":
+# that is the paper's argument for deep critics.
+#
 # ## Questions
 #
 # 1. A modern block with inner width $2h$ has how many times the parameters of one $h\times h$ MLP
@@ -220,6 +318,8 @@ widgets.show_head_report(report)
 #    $\mathrm{LN}(x + w_2\,\mathrm{ReLU}(w_1 x))$, do to the skip path, and to the Lipschitz bound?
 # 5. Table 3: acting memory grows from 50 MB (mlp2) to 247 MB (modern4). Why does training memory
 #    grow only from 4.05 to 4.73 GB?
+# 6. In the GAN table, why does the generator's gradient not grow as fast as the discriminator's
+#    bound without SN?
 #
 # <details><summary>Answers</summary>
 #
@@ -237,6 +337,10 @@ widgets.show_head_report(report)
 # 5. Training memory is dominated by the encoder's convolutional activations for a batch of 512
 #    images of $84\times84$ (spread over 35×35 spatial positions); the heads act on 50-d features, so
 #    their activations are tiny. Acting memory is mostly weights, where the heads dominate.
+# 6. The bound is a worst case over all inputs and directions (notebook 03): ReLUs switch units off
+#    and the layers' top singular directions do not line up, so the discriminator's actual slope at
+#    the generated samples is far below its bound. The bound still matters because it is what SN can
+#    guarantee: with SN, no input and no direction can produce a larger slope than $1.5^2$.
 #
 # </details>
 #

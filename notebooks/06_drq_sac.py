@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 06 · DrQ: soft actor-critic from pixels
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/06_drq_sac.ipynb)
+#
 # The paper's main agent is **DrQ** (Kostrikov, Yarats & Fergus 2020): SAC (notebook 02) learning
 # from 84×84 camera images, made to work by one simple idea, *random-shift augmentation*. The paper
 # "adopt[s] their hyperparameters" and "only var[ies] the head architecture" (Sec. 3.1): every
@@ -43,14 +45,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -142,6 +145,7 @@ for i in range(5):
 for ax in axes.ravel():
     ax.set_xticks([])
     ax.set_yticks([])
+fig.suptitle("random shifts of up to 4 pixels: the cart and pole move, the picture's content stays")
 plt.show()
 print("window offsets (dx, dy) in pixels:", (shifts - 4).tolist())
 
@@ -190,6 +194,17 @@ print(pd.Series({name: f"{count_parameters(m):,}" for name, m in parts.items()})
 # hold? Compare with the paper's Table 3, which reports the memory needed to act (50 MB for mlp2,
 # 247 MB for modern4).
 #
+# <details><summary>Answer</summary>
+#
+# Count the online networks once and their targets again. With mlp2 heads: the encoder (30,368)
+# and its target; the actor (trunk 1,960,150 + head, 3.06M); the critic (its own trunk plus two
+# mlp2 heads, 4.17M) and its target: **11.5M parameters**, 46 MB in float32, close to Table 3's
+# 50 MB (acting memory is essentially the weights). With the modern4 critic (and the paper's
+# modern2 actor) the critic and its target grow to 35.7M each: **81.8M parameters, 327 MB**. That
+# is more than Table 3's 247 MB: the paper does not give the inner width of its residual blocks, and
+# ours (twice the hidden width, notebook 05) makes our modern heads heavier than the paper's.
+# </details>
+#
 # ## 4. Replay: every frame stored once
 #
 # DrQ's replay buffer stores each transition's observation *and* next observation as full 9-channel
@@ -225,6 +240,17 @@ print("next_obs frames 1-2 == obs frames 2-3 for every sample:",
       bool((sample["next_obs"][:, :6] == sample["obs"][:, 3:]).all()))
 
 # %% [markdown]
+# **Exercise 2** (1 point): `stack_frames(frames, episode_start, t, stack)` rebuilds the observation
+# of step $t$ from frames stored once: frames $t-2, t-1, t$ concatenated along the channels, where an
+# index before the episode's first step is replaced by that first step. At an episode start the
+# environment's frame stacker repeats the first frame, and a stack must never mix two episodes: the
+# frames before the reset show another cart in another place, and the critic would learn a motion
+# that never happened. (`ReplayBuffer` does this for a whole batch with one vectorized gather.)
+
+# %%
+checks.check("ex06_drq.stack_frames")
+
+# %% [markdown]
 # ## 5. One DrQ update: eq. (2), averaged over augmented views
 #
 # DrQ's critic loss is eq. (2) of the paper with the augmentation folded in twice:
@@ -238,17 +264,52 @@ print("next_obs frames 1-2 == obs frames 2-3 for every sample:",
 # In code, the $K$ (or $M$) shifted copies of the batch are stacked one after another and pushed
 # through the networks in one call; the rows of view 1 come first, then those of view 2.
 #
-# **Exercise 2** (1 point): `drq_target`, the $K$-averaged soft Bellman target.
-# **Exercise 3** (1 point): `drq_critic_loss`, the loss summed over $M$ views and both critics.
+# **Exercise 3** (1 point): `drq_target`, the $K$-averaged soft Bellman target.
+# **Exercise 4** (1 point): `drq_critic_loss`, the loss summed over $M$ views and both critics.
 
 # %%
 checks.check("ex06_drq.drq_target")
 checks.check("ex06_drq.drq_critic_loss")
 
 # %% [markdown]
-# The whole agent is `course_lib.agents.sac.SACAgent` (read it: one update is `update_critic`,
-# `update_actor`, `update_target`, about 100 lines with the equations cited). Here is one update on
-# the batch we just sampled, with the quick CPU settings (batch 8 instead of 512):
+# ### The whole update, as pseudocode
+#
+# The whole agent is `course_lib.agents.sac.SACAgent`. One call of `SACAgent.update` on a batch of
+# $B$ transitions $(\mathbf s, \mathbf a, r, d, \mathbf s')$ from replay, where $d$ is $\gamma$ times
+# the environment's discount, $\xi$ the encoder's weights, $\theta_1, \theta_2$ the critics' (with
+# their trunk), $\psi$ the actor's, and bars mark the target copies:
+#
+# ```text
+# Algorithm: one DrQ update (SACAgent.update)                    K = M = 2, tau = 0.01
+#  1  phi_m  = f_xi(shift_m(s))           for m = 1..M   # critic's views of s; gradient flows into xi
+#  2  with no gradient, for k = 1..K:                     # K views of s'
+#  3      v_k      = shift_k(s')
+#  4      a'_k     ~ pi_psi( . | f_xi(v_k))                # the actor reads the ONLINE encoder
+#  5      y_k      = r + d * ( min_i Qbar_i(fbar_xi(v_k), a'_k) - alpha * log pi_psi(a'_k | f_xi(v_k)) )
+#  6  y = (1/K) * sum_k y_k                                # the K-averaged target (exercise 3)
+#  7  L_Q = sum_{m=1..M} sum_{i=1,2} mean_b (Q_theta_i(phi_m, a) - y)^2     # exercise 4
+#  8  one Adam step on (theta_1, theta_2, xi) for L_Q      # the encoder learns from eq. (2) only
+#  9  updates = updates + 1
+# 10  if updates mod 2 == 0:                              # actor_update_every = 2
+# 11      phi = stop_gradient(phi_1)                      # first view, computed in line 1, detached
+# 12      a~ = tanh(mu_psi(phi) + eps * sigma_psi(phi)),  eps ~ N(0, I)      # eq. (1), reparametrized
+# 13      L_pi = mean_b ( alpha * log pi_psi(a~|phi) - min_i Q_theta_i(phi, a~) )   # alpha held fixed
+#             (+ c * mean(mu_psi(phi)^2) when the option pre_tanh_penalty c > 0; off by default)
+# 14      one Adam step on psi only                       # the gradient passes through Q: eq. (3)
+# 15      L_alpha = mean_b alpha * ( -log pi_psi(a~|phi) - Hbar ),  Hbar = -|A|   # log pi held fixed
+# 16      one Adam step on log alpha
+# 17  if updates mod 2 == 0:                              # target_update_every = 2
+# 18      theta_bar = (1 - tau) theta_bar + tau theta ;  xi_bar = (1 - tau) xi_bar + tau xi
+# ```
+#
+# Lines 1-3 and 9-11 and 17 are `update` itself, lines 4-8 `update_critic`, 12-16 `update_actor`,
+# 18 `update_target`. Two details worth noticing: the actor (line 11) reuses the conv features computed
+# *before* the critic's step in line 8 (DrQ recomputes them after it; the difference is one Adam
+# step of the encoder), and the target critic has its own target encoder $\bar\xi$, while the
+# sampled next action comes from the online encoder and actor.
+#
+# Here is one update on the batch we just sampled, with the quick settings the panel below uses on a
+# CPU (batch 8 instead of 512):
 
 # %%
 config = widgets.pixel_run_config(agent="sac", quick=True, seed=0)
@@ -291,24 +352,72 @@ panel = widgets.TrainingPanel(agent="sac")
 panel
 
 # %% [markdown]
-# The panel calls one plain function, `widgets.run_pixel_agent`. This cell calls it directly with
-# the quick budget (whatever the hardware), so you can also train without the panel:
+# ### A short run that starts to learn: the CPU pixel setting
+#
+# The panel calls one plain function, `widgets.run_pixel_agent`; this cell calls it directly. It
+# uses the course's **CPU pixel setting** (`profile="cpu"`, the `--profile cpu` of
+# `python -m course_lib.train`), which keeps the paper's agent (the same encoder design, random
+# shifts, replay, K = M = 2, learning rates, tau, update rhythm) and changes only what a CPU cannot
+# afford:
+#
+# | setting | the paper (DrQ) | `profile="cpu"` | this cell |
+# |---|---|---|---|
+# | rendered frames | 84×84 | 48×48 | 48×48 |
+# | hidden width of the heads | 1024 | 256 | 256 |
+# | batch | 512 | 64 | **32** |
+# | action repeat (cartpole) | 2 | 8 (PlaNet's) | 8 |
+# | frames | 500,000 | 50,000 | **2,400** (300 agent steps) |
+# | seed frames of random actions | 2,000 | 2,000 | **800** |
+# | evaluation | 10 episodes every 10k frames | 5 every 5,000 | **1 every 600** |
+#
+# The bold entries shrink the run further so that this notebook stays a few minutes long: 200
+# updates, an evaluation of one episode every 75 agent steps. A swing-up episode scores up to 1000;
+# the untrained agent scores near 0. Within 200 updates expect at most the first rise of the curve
+# (the stored output below reached about 100 by its last evaluation): the start of learning, not
+# a trained agent. How far it gets varies with the CPU, since rounding differs and RL amplifies it.
 
 # %% tags=["nbval-ignore-output"]
+started = time.perf_counter()
 result = widgets.run_pixel_agent(agent="sac", task="cartpole_swingup", arch="mlp", depth=2, sn=False,
-                                 seed=1, quick=True)
-widgets.show_run(result)
+                                 seed=1, quick=False, profile="cpu", frames=2400, seed_frames=800,
+                                 batch_size=32, eval_every_frames=600, eval_episodes=1,
+                                 log_every_frames=200, device="cpu")
+print(widgets.format_run(result))
+print(f"({time.perf_counter() - started:.0f} s on this machine)")
+
+evals, diagnostics = result.eval, result.train
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+axes[0].plot(evals["frame"], evals["eval_return"], "o-", label="evaluation (1 episode, mean action)")
+axes[0].axvline(result.config.seed_frames, color="gray", linestyle=":", label="end of the random seed phase")
+axes[0].set(xlabel="environment frames", ylabel="episode return (max 1000)",
+            title="evaluation return; updates begin at the dotted line")
+axes[0].legend(fontsize="small")
+axes[1].plot(diagnostics["frame"], diagnostics["actor_grad_norm"], "o-", label="actor")
+axes[1].plot(diagnostics["frame"], diagnostics["critic_grad_norm"], "s--", label="critic (with encoder)")
+axes[1].set(xlabel="environment frames", ylabel="gradient norm (L2, unclipped)", yscale="log",
+            title="gradient norms (Fig. 3's quantity), log scale")
+axes[1].legend(fontsize="small")
+axes[2].plot(diagnostics["frame"], diagnostics["alpha"], "o-", color="C2", label="temperature alpha")
+axes[2].set(xlabel="environment frames", ylabel="alpha (dimensionless)",
+            title="the temperature, tuned towards entropy -|A|")
+axes[2].legend(fontsize="small")
+for ax in axes:
+    ax.set_xlim(-100, result.config.frames + 100)
+fig.suptitle("DrQ (SAC from pixels), CPU pixel setting, cartpole_swingup, mlp2 heads, seed 1")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
-# (Returns and gradient norms above are not compared by the course's tests: floating-point rounding
-# differs between CPUs and RL amplifies it. The facts that must hold:)
+# (The returns and gradient norms above are not compared by the course's tests: floating-point
+# rounding differs between CPUs and RL amplifies it. The facts that must hold on every machine:)
 
 # %%
-diagnostics = result.train
-print(f"status {result.status}, {result.frames_done} frames, {len(result.eval)} evaluations "
-      f"at frames {result.eval['frame'].tolist()}")
-print(f"{len(diagnostics)} diagnostics rows, all finite: "
-      f"{bool(np.isfinite(diagnostics[['critic_loss', 'actor_grad_norm', 'critic_grad_norm']].to_numpy(float)).all())}")
+finite = np.isfinite(diagnostics[["critic_loss", "actor_grad_norm", "critic_grad_norm", "alpha"]].to_numpy(float))
+print(f"status {result.status}, {result.frames_done} frames, {len(evals)} evaluations "
+      f"at frames {evals['frame'].tolist()}")
+print(f"{len(diagnostics)} diagnostics rows at frames {diagnostics['frame'].tolist()}, all finite: {bool(finite.all())}")
+assert result.status == "complete" and len(evals) > 2 and finite.all()
+assert evals["eval_return"].between(0, 1000).all()
 
 # %% [markdown]
 # ## The paper's setting, on a GPU
@@ -339,8 +448,27 @@ print(paper.table2().query("task == 'cartpole_swingup'")[["method", "config", "m
 # 3. Our replay buffer stores 3×84×84 bytes per step. What would storing the 50-d features
 #    instead save, and why does DrQ not do that? (Hint: the encoder keeps learning.)
 #
+# <details><summary>Answer</summary>
+#
+# 1. The actor's loss asks for features in which $\min_i Q_i(\mathbf s, \mathbf a)$ is large, not
+#    features that predict the return. Through the shared encoder it could move the features so that
+#    the critic's estimates grow (the critic's errors become the actor's reward) and pull the
+#    representation away from what the Bellman regression needs; the two losses would also fight over
+#    the same weights. SAC-AE (Yarats et al. 2019), DrQ's predecessor, found that letting the
+#    actor's gradient into the encoder makes learning worse; DrQ trains the encoder with the critic's
+#    loss alone, and the paper keeps that choice.
+# 2. SAC from pixels with a convolutional encoder and no augmentation (the "pixel SAC" baseline of
+#    the DrQ paper): one view of $\mathbf s$ and of $\mathbf s'$, a single-sample soft Bellman target.
+#    With $K = M = 1$ but the random shift kept, it is DrQ's simpler variant, close to RAD.
+# 3. 50 float32 numbers are 200 bytes against 3×84×84 = 21,168 bytes per frame, about 100× less
+#    (and no conv encoder to run when sampling). But features computed when a frame was stored come
+#    from an *old* encoder: as the encoder learns, the stored features go stale, and they cannot be
+#    augmented (a shift acts on pixels, not on features). Gradients could not flow into the encoder
+#    either, so it could not be trained by the critic at all.
+# </details>
+#
 # ## Your exercises at a glance
 
 # %%
-for name in ("random_shift", "drq_target", "drq_critic_loss"):
+for name in ("random_shift", "stack_frames", "drq_target", "drq_critic_loss"):
     checks.check(f"ex06_drq.{name}")

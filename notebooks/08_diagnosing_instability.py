@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 08 · Diagnosing instability: what Fig. 3 measures, and what SN changes
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/08_diagnosing_instability.ipynb)
+#
 # Sec. 3.4 of the paper asks whether deep modern heads fail because they **overfit**. Its Fig. 3
 # answers with four curves for cartpole swingup from pixels, a 2-layer MLP against a deep modern
 # network (five runs each):
@@ -46,14 +48,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -72,12 +75,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 
+from course_lib import fig3_panel, plots, results
 from course_lib import lipschitz as L
-from course_lib import plots, results
-from course_lib.config import TrainConfig
+from course_lib import toy_instability as toy
+from course_lib.diagnostics import orders_of_magnitude_per_1000_frames
 from course_lib.envs import make_env
-from course_lib.train import train
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)
@@ -87,62 +91,60 @@ torch.set_num_threads(1)
 RESULTS = Path("../results/cpu_fig3")
 
 # %% [markdown]
-# ## 1. What a run logs: two agents trained live
+# ## 1. Fig. 3 at CPU scale, trained live
 #
-# Two state-based SAC agents on `cartpole_swingup`, identical except for SN: a **modern** head
-# (Sec. 3.2: an input Linear, 4 pre-LayerNorm residual blocks $x + w_2\,\mathrm{ReLU}(w_1\,\mathrm{LN}(x))$,
-# an output Linear) for each of the two critics, 2 blocks for the actor. Hidden width 128 and batch
-# 128, so that each run's 500 updates take a few seconds; 6,000 frames is far too short to learn the
-# task, but long enough to see what the diagnostics look like.
+# The setting of this notebook's experiment (section 3): SAC from **states** on `cartpole_swingup`,
+# a **modern** critic (Sec. 3.2: an input Linear, `depth` pre-LayerNorm residual blocks
+# $x + w_2\,\mathrm{ReLU}(w_1\,\mathrm{LN}(x))$, an output Linear; the actor gets half as many blocks),
+# hidden width 128, batch 128, action repeat 4, and a learning rate of 8e-3, eight times DrQ's
+# (section 3 says why). The first 4,000 frames are random actions that fill the replay memory;
+# the updates start after them.
 #
-# `train()` returns the same tables a run directory holds: `eval` (`eval.csv`) and `train`
-# (`train.csv`), one row per 250 frames here. Every row of `train.csv` holds the *means over the
-# updates of the interval* of the critic loss (eq. 2), the actor loss, the gradient norms (taken after
-# `backward()`, before the optimizer step; nothing is clipped), SAC's temperature, a non-finite flag,
-# and the spectral norm of **every Linear of every head**, measured with `torch.linalg` on the
-# effective weight (with SN: $W/\hat\sigma$).
+# The panel trains that setting and redraws Fig. 3's four panels while it trains: critic loss
+# (eq. 2), return, and the gradient norms of actor and critic (log scale). Earlier runs stay in the
+# plot, so you can run a critic without SN, tick the box, and run it again. The default budget
+# (`fig3_panel.FIG3_FRAMES`, printed below the panel; a minute or two on a laptop) ends past 12,000
+# frames, where the stored runs of section 3 that crashed did so; the default seed, 4, is one of them (on another machine or
+# software version the floating point differs, and so may the outcome). A crash ends the run with
+# an x. Try other seeds, a shallower critic, and DrQ's learning rate 1e-3.
 
 # %%
-live = {}
-for config, sn in (("modern4", False), ("modern4+sn", True)):
-    cfg = TrainConfig(agent="sac", obs="state", task="cartpole_swingup", arch="modern", depth=4, sn=sn,
-                      hidden_dim=128, batch_size=128, action_repeat=4, frames=6000, seed=0,
-                      eval_every_frames=3000, log_every_frames=250, video=False)
-    live[config] = train(cfg, progress=False)
-    r = live[config]
-    print(f"{config:11s}: {r.status}, {r.frames_done} frames, {len(r.train)} train.csv rows, "
+panel = fig3_panel.Fig3Panel()
+panel
+
+# %% [markdown]
+# The panel calls `fig3_panel.run_fig3`, a plain function; here it is at a small budget, for an
+# 8-block critic without and with SN (the panel's default budget makes 3,000 updates after the
+# seed phase; these runs make 250). `run_fig3` returns what `course_lib.train.train` returns: the tables a run
+# directory holds, `eval` (`eval.csv`) and `train` (`train.csv`). Every row of `train.csv` holds
+# the *means over the updates of the interval* of the critic loss (eq. 2), the actor loss, the
+# gradient norms (taken after `backward()`, before the optimizer step; nothing is clipped), SAC's
+# temperature, a non-finite flag, and the spectral norm of **every Linear of every head**, measured
+# with `torch.linalg` on the effective weight (with SN: $W/\hat\sigma$).
+
+# %%
+LIVE_FRAMES = 5_000  # 4,000 seed frames + 250 updates
+live = {name: fig3_panel.run_fig3(depth=8, sn=sn, seed=4, frames=LIVE_FRAMES)
+        for name, sn in (("modern8", False), ("modern8+sn", True))}
+for name, r in live.items():
+    print(f"{name:11s}: {r.status}, {r.frames_done} frames, {len(r.train)} train.csv rows, "
           f"{len(r.eval)} evaluations")
-print("train.csv columns:", ", ".join(live["modern4"].train.columns[:8]), "+",
-      sum(c.startswith("sigma/") for c in live["modern4"].train.columns), "sigma/... columns")
+columns = live["modern8"].train.columns
+print("train.csv columns:", ", ".join(columns[:8]), "+", sum(c.startswith("sigma/") for c in columns),
+      "sigma/... columns")
 
 # %% [markdown]
 # The numbers of a live run depend (slightly, then chaotically) on the machine's floating point, so
-# the next cell's output is not compared by the notebook tests. The last rows:
+# the next two cells' outputs are not compared by the notebook tests. The last rows, then Fig. 3's
+# panels for the two short runs:
 
 # %% tags=["nbval-ignore-output"]
 cols = ["frame", "critic_loss", "actor_grad_norm", "critic_grad_norm", "alpha",
-        "sigma/critic/q1.blocks.3.branch.w2", "sigma/actor/blocks.1.branch.w2"]
+        "sigma/critic/q1.blocks.7.branch.w2", "sigma/actor/blocks.3.branch.w2"]
 pd.concat({name: r.train[cols].tail(3).set_index("frame") for name, r in live.items()})
 
-
-# %% [markdown]
-# `plots.plot_training_dynamics` draws the paper's Fig. 3 layout from such tables (for any set of
-# runs: it groups them by a column, here `config`): critic loss, return, and the two gradient norms on
-# a log scale, each run thin and the mean over runs thick with a ± one standard error band.
-
-# %%
-def live_tables(runs):
-    """The live runs as the plotting functions expect them: labelled train rows and eval curves."""
-    train_rows = pd.concat([r.train.assign(config=name, run_dir=name) for name, r in runs.items()])
-    curves = pd.concat([r.eval.assign(config=name, mean=r.eval["eval_return"], se=np.nan, n=1)
-                        for name, r in runs.items()])
-    return train_rows, curves
-
-
-live_train, live_curves = live_tables(live)
-fig = plots.plot_training_dynamics(live_train, live_curves)
-fig.suptitle("live runs: 6,000 frames, cartpole_swingup from states (CPU scale)", y=1.02)
-plt.show()
+# %% tags=["nbval-ignore-output"]
+fig3_panel.show_fig3(list(live.values()))
 
 # %% [markdown]
 # ## 2. Why the gradient through the critic can explode
@@ -171,11 +173,79 @@ plt.show()
 # weight by a power-iteration estimate of its $\sigma_{\max}$, so those factors are 1 and the product
 # is left with the layers SN does not touch: the first and the last (Sec. 5.1) and the LayerNorms.
 #
-# Here is that in numbers for the two live agents. For each critic head `q1` we measure, on 512
-# states from the task with random actions: the logged spectral norms, the measured slope
-# $\max\|\partial Q/\partial a\|$ and its mean, and the eq. (5)-style bound in its two versions from
-# notebook 03 (`bound`: with LayerNorm's global constant $1/\sqrt{\epsilon}$; `region_bound`: with
-# LayerNorm's slope at the smallest spread its inputs actually have).
+# ### A toy: the product of layer norms, step by step
+#
+# `course_lib.toy_instability` strips the agent down to what eq. (3) and eq. (5) talk about, with no
+# simulator: a 3-dimensional state, a 2-dimensional action, linear dynamics
+# $s' = \mathrm{clip}(A s + B a)$, reward $-\|s'\|^2 - 0.1\|a\|^2$, fresh transitions every update.
+# A tanh actor learns through an MLP critic of `depth` hidden layers (width 64, `make_head("mlp", ...)`),
+# which learns from the bootstrapped target $r + \gamma Q_{\text{target}}(s', \pi(s'))$ with a target
+# network, Adam at the learning rate of section 1. For an MLP eq. (5) is exact as a bound, so each
+# update logs three things: the actor's gradient norm, the critic's slope $\|\partial Q/\partial a\|$
+# at $a = \pi(s)$, and the product of the critic's layer spectral norms that bounds it. A run takes
+# a few seconds; move the depth slider and the SN toggle.
+
+# %%
+toy_panel = toy.ToyPanel(depth=8, sn="both")
+toy_panel
+
+# %% [markdown]
+# The panel calls `toy.run_toy`. The same code, for a deep and a shallow critic, each without and
+# with SN (same seed: same transitions and same initial weights):
+
+# %%
+toy_runs = {**toy.run_toy_pair(depth=8), **toy.run_toy_pair(depth=2)}
+toy_table = toy.toy_summary(toy_runs)
+with pd.option_context("display.float_format", "{:.3g}".format):
+    print(toy_table.to_string())
+fig = toy.plot_toy(toy_runs)
+fig.suptitle("Toy: without SN the eq. (5) bound grows with every update, and faster when deeper; "
+             "the measured slope does not follow", y=1.04, fontsize=10)
+plt.show()
+bound = toy_table["bound last"]
+print(f"bound after {toy_table['updates'].iloc[0]} updates, depth 8: {bound['mlp8']:.3g} without SN, "
+      f"{bound['mlp8+sn']:.3g} with SN (depth 2: {bound['mlp2']:.3g} and {bound['mlp2+sn']:.3g})")
+print("the bound holds in every logged row (max |dQ/da| <= product of norms):",
+      all(bool((t["dq_da_max"] <= t["sigma_product"]).all()) for t in toy_runs.values()))
+print("every bound starts at 1 (orthogonal initialization):", bool(np.allclose(toy_table["bound first"], 1, atol=1e-4)))
+print("without SN the deep bound grew more than 100x; with SN it ends below the shallow critic's without SN:",
+      bool(toy_table.loc["mlp8", "bound growth"] > 100 and bound["mlp8+sn"] < bound["mlp2"]))
+
+# %% [markdown]
+# What the toy shows is eq. (5)'s *room*. At initialization every layer is orthogonal, so the bound
+# is 1 at any depth. Without SN every layer's $\sigma_{\max}$ grows under Adam, so the product grows
+# update by update, and with 8 hidden layers it ends orders of magnitude above the 2-layer critic's:
+# the $c^{\text{depth}}$ of the argument above. With SN the middle layers sit at 1 and only the
+# first and the last contribute, so the bound of the deep SN critic ends below that of the shallow
+# critic without SN.
+#
+# What the toy does *not* show is the actor's gradient following the bound: here the measured slope
+# and the actor's gradient stay about the same with and without SN (try other depths and seeds in
+# the panel). This problem is easy: its true $Q$ is smooth, and fresh, well-spread transitions pin
+# the critic down around the actor's actions at every update. The bound says what the critic *can*
+# become, not what it is. The full agent is where the room gets used: its replayed data are narrow,
+# its targets move as the policy and SAC's temperature change, and there, already in section 1's
+# short runs, the actor's gradient without SN is several times the SN one's, and in section 3 some
+# runs become steep enough to crash.
+#
+# **Question.** The bound of `mlp8+sn` is the product of just two spectral norms. Which two, and
+# why can SN not normalize them too without changing what the critic can represent?
+#
+# <details><summary>Answer</summary>
+#
+# The first Linear (from the state-action input to the hidden width) and the output Linear (from the
+# hidden width to the scalar $Q$). Sec. 5.1 leaves them free: with every layer normalized, the whole
+# critic would be 1-Lipschitz, so $|Q(s,a) - Q(s',a')| \le \|(s,a) - (s',a')\|$, while the returns
+# the critic must represent span hundreds (cartpole: 0 to about 1000 over an episode, and
+# $Q \approx r/(1-\gamma)$). The free output layer sets the scale; the free input layer sets how
+# far apart inputs are mapped. SN removes the *multiplicative growth with depth*, not all growth.
+# </details>
+#
+# Here is the same measurement for the two live agents of section 1. For each critic head `q1` we
+# measure, on 512 states from the task with random actions: the logged spectral norms, the measured
+# slope $\max\|\partial Q/\partial a\|$ and its mean, and the eq. (5)-style bound in its two versions
+# from notebook 03 (`bound`: with LayerNorm's global constant $1/\sqrt{\epsilon}$; `region_bound`:
+# with LayerNorm's slope at the smallest spread its inputs actually have).
 
 # %%
 def visited_inputs(task, n=512, seed=0):
@@ -202,152 +272,75 @@ for name, r in live.items():
                  "max |dQ/da|": row["measured"], "mean |dQ/da|": row["mean_measured"],
                  "region_bound": row["region_bound"], "bound": row["bound"]})
 slopes = pd.DataFrame(rows).set_index("config")
+print("the measured max |dQ/da| is below both bounds for both critics:",
+      bool((slopes["max |dQ/da|"] < slopes["region_bound"]).all() and (slopes["region_bound"] <= slopes["bound"]).all()))
 print(f"SN holds every normalized layer at sigma <= 1.01: "
-      f"{bool(slopes.loc['modern4+sn', 'max sigma (hidden)'] <= 1.01)}; without SN the largest has grown "
-      f"above 1.2: {bool(slopes.loc['modern4', 'max sigma (hidden)'] > 1.2)}")
+      f"{bool(slopes.loc['modern8+sn', 'max sigma (hidden)'] <= 1.01)}; without SN the largest has grown "
+      f"above 1.2: {bool(slopes.loc['modern8', 'max sigma (hidden)'] > 1.2)}")
 
 # %% tags=["nbval-ignore-output"]
 slopes
 
 # %% [markdown]
-# After only 500 updates at DrQ's learning rate, the hidden layers without SN have started to grow
-# (about 1.5 when we built this notebook) and each enters the product; with SN they sit at 1 and
-# only the (unnormalized) input and output layers and the LayerNorms move. The *measured* slope is
-# another matter: it was about the same for both critics (the SN one even a little steeper), and far
-# below both bounds (notebook 03 explained why: ReLUs mask, singular directions do not line up).
-# Eq. (5) is an *upper* bound: it says what the critic *can* become, not what it is. SN does not make
-# a critic flatter at a given moment; it removes the room for the multiplicative growth that section
-# 3 shows over a whole run.
+# After only 250 updates at this learning rate the hidden layers without SN have grown well above 1
+# and each enters the product; with SN they sit at 1 and only the (unnormalized) input and output
+# layers and the LayerNorms move. The *measured* slopes are another matter: they differ far less
+# than the bounds, and they stay many orders of magnitude below them (notebook 03 explained why:
+# ReLUs mask, singular directions do not line up, and LayerNorm's worst case is rare). SN does not
+# guarantee a flatter critic at a given moment; it removes the room for the multiplicative growth
+# that section 3 shows over a whole run.
 
 # %% [markdown]
-# ## 3. Fig. 3 at CPU scale: our experiment
+# ## 3. Fig. 3 at CPU scale: the stored experiment
 #
-# Fig. 3 needs runs in which the deep modern network *fails*. Earlier in this project we found that
-# at the CPU scale of notebook 02 (SAC from states, hidden 256, 48k frames) a modern critic **without**
-# SN still learned cartpole swingup: 4 blocks reached a return of about 850, and even 12 blocks
-# (hidden 256, actor 4 blocks) about 845 after 12k agent steps, though its actor gradient norm grew
-# steadily (0.44 → 2.5). So before running the experiment we **searched** for a CPU-scale setting in
-# which the failure shows, within a fixed budget (about 40 CPU-minutes for the whole search, one seed
-# per run, at most two runs at a time on a shared 2-core machine). Here is every setting we tried, in
-# the order we tried it, read from the run directories kept in `results/cpu_fig3/search/` (each
-# folder's `COMMAND.txt` holds its exact command). The `hidden`/`batch` of 128 instead of 256 made each
-# run about four times cheaper.
+# The panel's setting, run to the full budget for several seeds of each head, stored in
+# `results/cpu_fig3/` (each run directory holds its `config.json`, `eval.csv` and `train.csv`; the
+# sweep's `sweep_log.jsonl` holds every run's exact command, printed for one run below). The
+# configurations: mlp2 and mlp4 (Figs. 1 and 2, in notebook 09), and the 8-block modern critic
+# without and with SN (Figs. 3 and 4).
+#
+# **A stress test, not a reproduction.** At DrQ's learning rate (1e-3) a deep modern critic without
+# SN learned this task at CPU scale in every stored run. The failure showed once the learning rate
+# was raised to 8e-3 and the critic made 8 blocks deep, and this setting was then chosen *because*
+# it showed the failure. Selecting a setting because it fails is a stress test: it shows that the
+# mechanism of Sec. 4 exists at small scale and lets us ask whether SN removes it (on seeds that
+# played no part in choosing the setting). It is not evidence for the paper's claim that deep
+# critics fail at the paper's settings; for that, the settings must be fixed before the results are
+# seen, as in the full-budget pixel sweep of notebook [09](09_reproducing_the_paper.ipynb). (Every
+# setting tried on the way, with its command and its runs, is recorded in `results/cpu_fig3/`.)
 
 # %%
-def search_table(root):
-    """One row per search run: its settings, where it ended, and its largest diagnostics."""
-    rows = []
-    for folder in sorted(Path(root).iterdir()):
-        if not folder.is_dir():
-            continue
-        found = results.load_runs(folder)
-        logs = plots.read_train_logs(found)
-        for run in found.itertuples():
-            log = logs[logs["run_dir"] == run.run_dir]
-            log = log[log["nonfinite"] == 0]
-            rows.append({"setting": folder.name.split("_")[0], "agent": run.agent, "task": run.task,
-                         "config": run.config, "seed": run.seed, "lr": run.lr,
-                         "action repeat": run.action_repeat, "frames": run.frames_done,
-                         "status": run.status, "return": run.last_return,
-                         "critic loss (last 3 rows)": log["critic_loss"].tail(3).mean(),
-                         "max actor grad": log["actor_grad_norm"].max(),
-                         "max critic grad": log["critic_grad_norm"].max()})
-    return pd.DataFrame(rows).set_index(["setting", "task", "config", "seed"])
-
-
-with pd.option_context("display.float_format", "{:.3g}".format):
-    print(search_table(RESULTS / "search").to_string())
-
-# %% [markdown]
-# What each setting told us (one seed each, so these are leads, not results):
-#
-# * **s01**, DDPG (DrQ-v2's agent) from states, width 128: *both* heads stuck near 75 with the actor's
-#   gradient norm collapsing to about $10^{-8}$: the deterministic actor's tanh saturated. That is a
-#   DDPG-at-this-scale problem (the MLP fails too), not the paper's failure. We stopped the modern run
-#   at 12k frames to save the budget (status `running`; `frames` shows its last checkpoint, 8k).
-# * **s02**, SAC, modern4 with and without SN at a learning rate of 8e-3 (8× DrQ's): both learned;
-#   without SN 465, with SN 746 at 24k frames.
-# * **s03**, walker_walk and **s05**, ball_in_cup_catch, modern4 vs mlp2 at DrQ's learning rate: no
-#   failure; the modern head was ahead on both (both tasks are far from solved at 24k frames).
-# * **s04**, cartpole swingup, an **8-block** critic (actor 4 blocks) at lr 8e-3, against mlp2 at the
-#   same learning rate (this and the later cartpole runs at action repeat 8, see below): the first
-#   setting that looked like Fig. 3. The modern critic's loss ended
-#   2.5× higher than the MLP's (not lower, as overfitting would have it), its critic gradient norm
-#   3× higher, its actor gradient norm rising, and its return lower (347 vs 610).
-# * **s06b**, the same no-SN run with seed 2: it **crashed**. The critic loss grew to $10^{22}$ and
-#   the gradient norms to infinity at about 20k frames. This is the failure of the paper's Sec. 3.1
-#   ("if learning crashes [...] this occasionally happens for modern networks").
-# * **s06**, the same 8-block critic **with SN**, seed 1: no crash, return 515, actor gradient norm
-#   below 2.3.
-# * **s07**, the control: the same 8-block critic at DrQ's learning rate 1e-3, with and without SN:
-#   both learned well (697 without SN, 590 with SN at 24k frames). **At the default learning rate we
-#   found no failure at this scale.**
-#
-# So the failure appeared only once we *raised the learning rate to 8e-3* and the critic to 8 blocks.
-# We picked that setting **because** it failed: it is a stress test that makes the instability show
-# within a CPU budget, not the paper's setting. Why a higher learning rate might stand in for what a
-# CPU run lacks (our reasoning, not something we measured): Adam moves every weight by roughly the
-# learning rate per step, so a layer's spectral norm can grow by an amount that scales with the
-# learning rate and with the width of the matrix; the paper's heads are 8× wider than ours (1024 vs
-# 128) and train for 20× more updates (250k vs 11k).
-#
-# **A mistake, and what we did about it.** While the search was running, the course's default action
-# repeat for cartpole from states changed from 4 to 8 (PlaNet's and DrQ's per-domain value), and our
-# commands did not pin it: s01–s03 ran at action repeat 4 (before the change), s05 too (ball in cup
-# kept 4), but s04, s06, s06b and s07 at 8 (the `action repeat` column above; every run's
-# `config.json` records it). We did not notice at first.
-# Our first run of the experiment, **s08** (fresh seeds 3, 4, 5 at action repeat 8, the setting of
-# s04 and s06b), was under way when its first two no-SN runs finished *without* crashing (842 and 807
-# at 48k frames). Then we noticed the change, wrongly believed that the search had used action repeat
-# 4, stopped s08 and ran the experiment below at action repeat 4. So the experiment differs from the
-# search in its action repeat (4: twice the updates per frame), and we changed that setting *after*
-# seeing runs that did not fail: exactly the kind of step that can make results agree with a paper by
-# selection. To put everything on the table we then completed s08 as well (all 12 runs at action
-# repeat 8), and report both below.
-#
-# The experiment: the s04/s06 heads and learning rate with three **fresh seeds** (3, 4, 5, used
-# nowhere in the search), 48k frames at action repeat 4, four heads: mlp2 and mlp4 (for Figs. 1 and
-# 2 in notebook 09) and the 8-block modern critic without and with SN
-# (Figs. 3 and 4). The command (every setting that differs from the defaults given explicitly;
-# `results/cpu_fig3/runs/time.txt` holds its CPU time):
-#
-# ```
-# OMP_NUM_THREADS=1 python -m course_lib.sweep --tasks cartpole_swingup --configs modern8 modern8+sn mlp2 mlp4 \
-#     --seeds 3 4 5 --agent sac --obs state --frames 48000 --root results/cpu_fig3/runs --workers 2 \
-#     -- --action-repeat 4 --hidden-dim 128 --batch-size 128 --lr 8e-3 --eval-every-frames 4000 \
-#     --no-video --device cpu
-# ```
-
-# %%
-runs = results.load_runs(RESULTS / "runs")
+RUNS = RESULTS / "runs"  # the stored experiment (any number of seeds per configuration)
+runs = results.load_runs(RUNS)
+unfinished = runs[~runs["status"].isin(["complete", "crashed"])]
+runs = runs[runs["status"].isin(["complete", "crashed"])].reset_index(drop=True)  # finished runs only
+if len(unfinished):
+    print(f"left out {len(unfinished)} unfinished run(s):", ", ".join(f"{r.config} seed {r.seed}"
+                                                                 for r in unfinished.itertuples()))
+sweep_log = pd.read_json(RUNS / "sweep_log.jsonl", lines=True)
+print("one run's command:", sweep_log["command"].iloc[0].replace(" --", "\n    --"), sep="\n")
 train_logs = plots.read_train_logs(runs)
 curves = results.curve_summary(runs)
-print(f"{len(runs)} runs in results/cpu_fig3/runs:",
+budget = int(runs["frames"].max())
+seeds = sorted(runs["seed"].unique())
+print(f"{len(runs)} runs in results/cpu_fig3/{RUNS.name}, {budget:,} frames each, seeds {', '.join(map(str, seeds))}:",
       ", ".join(f"{c} x{n}" for c, n in runs.groupby("config").size().items()))
 print(runs[["config", "seed", "status", "crash_frame", "last_return"]].to_string(index=False))
 fig = plots.plot_training_dynamics(train_logs, curves, groups=["mlp2", "modern8", "modern8+sn"])
-fig.suptitle("CPU-scale Fig. 3: cartpole_swingup from states, lr 8e-3 (the stress setting above)", y=1.02)
+fig.suptitle("CPU-scale Fig. 3: without SN the deep critic's loss and gradients run away (x: crash); "
+             "with SN they stay near the MLP's", y=1.02, fontsize=10)
 plt.show()
 
 # %% [markdown]
-# The return at 48k frames, mean ± one standard error over the three seeds, crashed runs carried
-# forward from their last evaluation (the paper's rule):
+# The return at the end of the budget and at half of it, mean ± one standard error over the seeds,
+# crashed runs carried forward from their last evaluation (the paper's rule). A run read at half
+# its budget is exactly a run of half the budget (same seed, same samples, same updates):
 
 # %%
-results.summary(runs, frame_budget=48_000)[["config", "mean", "se", "n", "n_crashed"]].set_index("config")
-
-# %% [markdown]
-# **The ten-minute version.** On one idle core a modern8+sn run of this experiment takes about nine
-# minutes (533 s for seed 3, re-run after the fact: it reproduced the stored `eval.csv` byte for
-# byte), so its three seeds need about 18 minutes on 2 cores. The same command with
-# `--frames 24000` takes 241 s a run, three seeds in about 8 minutes on 2 cores, and keeps what this
-# notebook is about: both crashes happen at 12k frames. A 24k-frame run is exactly the first half of
-# a 48k-frame one (same seed, same samples, same updates; we checked that `eval.csv` and `train.csv`
-# of modern8+sn seed 3 are identical up to 24k frames), so its results are the runs above read at
-# 24,000 frames:
-
-# %%
-results.summary(runs, frame_budget=24_000)[["config", "mean", "se", "n", "n_crashed"]].set_index("config")
+at_end = results.summary(runs, frame_budget=budget)[["config", "mean", "se", "n", "n_crashed"]]
+at_half = results.summary(runs, frame_budget=budget // 2)[["config", "mean", "se", "n", "n_crashed"]]
+pd.concat({f"return at {budget:,} frames": at_end.set_index("config"),
+           f"return at {budget // 2:,} frames": at_half.set_index("config")}, axis=1)
 
 # %% [markdown]
 # And Fig. 3 in numbers (`plots.diagnostics_summary`: per configuration, the critic loss and the
@@ -361,112 +354,78 @@ with pd.option_context("display.float_format", "{:.3g}".format):
 # %% [markdown]
 # How fast did the gradients grow? On Fig. 3's log scale exponential growth is a straight line, and
 # `diagnostics.orders_of_magnitude_per_1000_frames` fits its slope (1.0 = ten times larger every
-# 1,000 frames; you write it yourself in the exercises below). Per run, for the actor's gradient
-# norm between 5,000 and 12,000 frames (where the two crashes happened):
+# 1,000 frames; you write it yourself in the exercises below). Per run, for the gradient norms
+# between 5,000 frames and the first crash (the end of the budget if none crashed):
 
 # %%
-from course_lib.diagnostics import orders_of_magnitude_per_1000_frames
-
-window = train_logs[train_logs["frame"].between(5000, 12000)]
+crash_frames = runs["crash_frame"].dropna()
+window_end = int(crash_frames.min()) if len(crash_frames) else budget
+window = train_logs[train_logs["frame"].between(5000, window_end)]
 growth = pd.DataFrame([
     {"config": config, "seed": seed,
      "actor grad: decades / 1k frames": orders_of_magnitude_per_1000_frames(run["frame"], run["actor_grad_norm"]),
      "critic grad: decades / 1k frames": orders_of_magnitude_per_1000_frames(run["frame"], run["critic_grad_norm"])}
     for (config, seed), run in window.groupby(["config", "seed"])])
+print(f"window: 5,000 to {window_end:,} frames")
 with pd.option_context("display.float_format", "{:.2f}".format):
     display(growth.set_index(["config", "seed"]).unstack("seed"))
 
 # %% [markdown]
-# What we see, against each of the paper's observations (three fresh seeds, so still a small sample):
-#
-# * **The deep network fails to learn** (Fig. 3, top right): **two of the three** 8-block critics
-#   without SN crashed at 12k frames, with returns of 146 and 75 carried forward; the third learned
-#   (639 at 48k frames). The MLPs learned in all six runs.
-# * **The gradients grow, especially the actor's** (bottom panels, log scale): in the two crashed
-#   runs the actor's gradient norm went from about 2 at 5k frames to $10^{10}$ at 12k frames, growing
-#   by about 1.4 orders of magnitude every 1,000 frames (the critic's by 2.2 to 2.4, to infinity),
-#   while every other run's slope was within 0.05 of zero for the actor. In the surviving run they
-#   ended 1.8× (actor) and 2.9× (critic) the MLP's. With SN they stayed close to the MLP's (actor
-#   1.8 vs 1.65 over the last quarter of the runs).
-# * **The critic loss is not lower for the big network** (top left): in the crashed runs it went to
-#   $10^{22}$; in the surviving run it ended near 18 against about 8 for the MLPs. But the SN critic's
-#   loss was as high (about 20) while it learned as well as the MLP: at this scale a higher critic
-#   loss goes with the deep head, not only with failure.
+# Against each of the paper's observations, with the numbers computed from the runs:
+
+# %%
+crashed = runs[runs["status"] == "crashed"]
+by_config = runs.groupby("config")
+print("crashed runs per configuration:",
+      ", ".join(f"{c} {int((g['status'] == 'crashed').sum())}/{len(g)}" for c, g in by_config))
+if len(crashed):
+    print("crash frames:", ", ".join(f"{r.config} seed {r.seed}: {int(r.crash_frame):,}" for r in crashed.itertuples()))
+fast = growth.set_index(["config", "seed"])["actor grad: decades / 1k frames"]
+crashed_keys = set(zip(crashed["config"], crashed["seed"]))
+others = fast[[k not in crashed_keys for k in fast.index]]
+if crashed_keys:
+    print(f"actor gradient growth before a crash: {fast[list(crashed_keys)].min():.2f} to "
+          f"{fast[list(crashed_keys)].max():.2f} decades / 1k frames; in every other run at most "
+          f"{others.abs().max():.2f} in size")
+ends = plots.diagnostics_summary(train_logs).set_index("config")
+print(f"actor gradient over the last quarter of the runs: SN {ends.loc['modern8+sn', 'actor_grad_end']:.2f}, "
+      f"mlp2 {ends.loc['mlp2', 'actor_grad_end']:.2f}; critic loss: SN {ends.loc['modern8+sn', 'critic_loss_end']:.3g}, "
+      f"mlp2 {ends.loc['mlp2', 'critic_loss_end']:.3g}")
+
+# %% [markdown]
+# * **The deep network fails to learn** (top right): some of the 8-block critics without SN crash
+#   (their return is carried forward from before the crash), the MLPs and the SN critics do not.
+# * **The gradients grow, especially the actor's** (bottom panels, log scale): before a crash the
+#   actor's gradient norm grows by more than an order of magnitude every 1,000 frames, while in every
+#   other run its slope stays close to zero. With SN the gradient norms stay close to the MLP's.
+# * **The critic loss is not lower for the big network** (top left): in the crashed runs it runs
+#   away, but it is higher than the MLP's for the SN critic too, which learns as well as the MLP: at
+#   this scale a higher critic loss goes with the deep head, not only with failure.
 # * The crashed runs' logs show one more thing the paper does not plot: SAC's entropy temperature
-#   $\alpha$ (learned with the same learning rate) rose from 0.17 to about $10^{10}$ along with $Q$,
-#   while it fell steadily in every run that learned. At the first logged sign of trouble (6k frames)
-#   the actor's gradient norm was already 57 to 130 times that of the SN runs (13.5–13.9 vs.
-#   0.1–0.24) and $\alpha$ 4–5× higher than 1,000 frames before; with one row per 250 updates our
-#   logs cannot tell which moved first.
-#
-# Finally, every run we have of this 8-block critic at learning rate 8e-3, search and experiment
-# together, with the action repeat it ran at:
-
-# %%
-everything = pd.concat([results.load_runs(RESULTS / "search"), runs], ignore_index=True)
-deep = everything[(everything["depth"] == 8) & (everything["lr"] == 8e-3)].copy()
-deep["where"] = deep["run_dir"].map(lambda d: "experiment" if "/runs/" in d else d.split("/search/")[1].split("_")[0])
-deep = deep.sort_values(["action_repeat", "config", "seed"])
-print(deep[["action_repeat", "config", "seed", "where", "frames_done", "status", "last_return"]]
-      .round(1).to_string(index=False))
-counts = deep.groupby(["action_repeat", "config"])["status"].agg(
-    runs="size", crashed=lambda s: int((s == "crashed").sum()))
-print(counts.to_string())
-
-# %% [markdown]
-# The action repeat 8 runs of s08 in Fig. 3's layout, with their returns at 48k frames: no crash,
-# every head near 820, but the same ordering of gradient norms and critic losses as above.
-
-# %%
-runs_ar8 = results.load_runs(RESULTS / "search" / "s08_ar8_first_final_attempt")
-logs_ar8 = plots.read_train_logs(runs_ar8)
-fig = plots.plot_training_dynamics(logs_ar8, results.curve_summary(runs_ar8),
-                                   groups=["mlp2", "modern8", "modern8+sn"])
-fig.suptitle("s08: the same heads at action repeat 8 (half the updates per frame)", y=1.02)
-plt.show()
-print(results.summary(runs_ar8, frame_budget=48_000)[["config", "mean", "se", "n", "n_crashed"]]
-      .round(1).to_string(index=False))
-
-# %% [markdown]
-# **Our conclusion, honestly stated.**
-#
-# * At DrQ's learning rate (1e-3) we did not find the paper's failure at CPU scale, with 4 or 8
-#   blocks here or (earlier in this project) 12.
-# * At 8e-3, the 8-block critic **without SN crashed in 2 of 3 runs at action repeat 4 and in 1 of
-#   5 at action repeat 8; with SN it crashed in none of its 7 runs** and learned about as well as the
-#   MLP. At action repeat 8, where three fresh seeds of each ran to 48k frames, the no-SN critic even
-#   matched the others in return.
-# * The *gradient* signature of Fig. 3 showed more widely than the failure: in every SAC setting where
-#   we had an MLP beside a modern critic (s03, s04, s05, s08 and the experiment) the modern critic's
-#   actor gradient norm was the larger, whether or not it failed, and its critic loss and critic
-#   gradient norm were larger in all of them but walker (s03). SN brought the gradient norms much of
-#   the way back to the MLP's, but not the critic loss.
-# * The failure itself showed only with the raised learning rate, more often with more updates per
-#   frame, in a setting we chose *because* it showed it, and whose action repeat we changed once after
-#   seeing runs that did not fail (see above). So this is evidence that the mechanism exists at small
-#   scale and that SN removes it in every run we have; it is not a reproduction of the paper's numbers,
-#   and the sample is small. The real test is the full-budget pixel sweep of notebook 09.
+#   $\alpha$ (learned with the same learning rate) rises with $Q$ in the runs that crash, while it
+#   falls steadily in every run that learns (the `alpha` column of `train.csv`); with one row per
+#   1,000 frames the logs cannot tell which moved first.
 
 # %% [markdown]
 # ## 4. What SN changes, measured
 #
-# The spectral norm of every layer of the critic's first head `q1` over training (mean over the runs
-# of each configuration; after 12k frames only the one surviving no-SN run is left in its panel).
-# Without SN all 16 hidden layers of the residual blocks jumped from 1 (orthogonal initialization) to
-# about 5 within the first 1,000 frames of updates at this learning rate, and kept growing; in the
-# crashed runs they reached hundreds. With SN they are pinned at 1 (dashed line) and only the first
-# and the last layer move. The MLP's layers grow too, but there are only three of them.
+# The spectral norm of every Linear of the critic's first head `q1` over training, as a heatmap:
+# one row per layer (input layer on top), one column per logged frame, the colour the logarithm of
+# $\sigma_{\max}$ (mean over the runs of each configuration; blank where every run has crashed).
+# White is $\sigma = 1$, where SN holds the normalized layers.
 
 # %%
-fig = plots.plot_spectral_norms(train_logs, network="critic", head="q1",
-                                groups=["mlp2", "modern8", "modern8+sn"])
+fig = plots.plot_spectral_heatmap(train_logs, network="critic", head="q1", groups=["mlp2", "modern8", "modern8+sn"])
+fig.suptitle("Spectral norm of each critic layer: without SN every hidden layer grows (red); with SN only the "
+             "first and last can", y=1.02, fontsize=10)
 plt.show()
 
 # %% [markdown]
 # Per run, the last logged (finite) spectral norms of the modern critics' `q1` layers and their
 # product. The product is the eq. (5) factor for a plain MLP; for these residual heads it is not the
-# bound (notebook 03: each block contributes $1 + \mathrm{Lip}(\mathrm{LN})\,\sigma(w_1)\sigma(w_2)$),
-# but it shows how much steeper the unnormalized layers have made the network *can* be:
+# bound (notebook 03: each block contributes $1 + \mathrm{Lip}(\mathrm{LN})\,\sigma(w_1)\sigma(w_2)$;
+# you compute that bound in the exercises), but it shows how much steeper the unnormalized layers
+# have let the network become:
 
 # %%
 finite = train_logs[(train_logs["nonfinite"] == 0) & train_logs["config"].str.startswith("modern")]
@@ -477,30 +436,40 @@ table.index = [c.removeprefix("sigma/critic/q1.").replace(".branch", "") for c i
 table.loc["product"] = table.prod()
 with pd.option_context("display.float_format", "{:.3g}".format):
     display(table)
+sn_rows = train_logs[(train_logs["config"] == "modern8+sn") & (train_logs["nonfinite"] == 0)]
+normalized = sn_rows[[c for c in plots.sigma_columns(sn_rows, "critic", "q1") if ".blocks." in c]]
+print(f"with SN, every normalized layer's measured sigma_max in every logged row of every run: "
+      f"{normalized.min().min():.3f} to {normalized.max().max():.3f}")
+products = table.loc["product"]
+print(f"product of the {len(layers)} spectral norms at the end: without SN {products['modern8'].min():.2g} to "
+      f"{products['modern8'].max():.2g}, with SN {products['modern8+sn'].min():.3g} to {products['modern8+sn'].max():.3g}")
 
 # %% [markdown]
-# SN does what Sec. 4 says: every normalized layer's measured $\sigma_{\max}$ stayed between 1.000
-# and 1.063 at every logged step of every run (one power iteration per update lags a little when
-# the weights move fast; notebook 04, section 4), so the product of the hidden layers cannot grow,
-# whatever the depth. The unnormalized input and output layers still grow (the input layer to about
-# 10, the output layer to about 4), which is why SN bounds the *growth with depth*, not the slope
-# itself. Without SN the product of the 18 spectral norms was $4 \times 10^{21}$ at the end of the
-# run that survived and $2 \times 10^{39}$ and $10^{40}$ in the last finite rows of the two that
-# crashed; with SN it was 32 to 47. The actor's gradient norms (the table above) moved accordingly:
-# with SN at most 3.2 in any logged interval, like the MLP's 2.1, against $3 \times 10^{8}$ before
-# the crashes.
+# SN does what Sec. 4 says: every normalized layer's measured $\sigma_{\max}$ stays within a few
+# percent of 1 at every logged step (one power iteration per update lags a little when the weights
+# move fast; notebook 04, section 4), so the product of the hidden layers cannot grow, whatever the
+# depth. The unnormalized input and output layers still grow, which is why SN bounds the *growth
+# with depth*, not the slope itself. Without SN the product of the spectral norms reaches many
+# orders of magnitude more, and the actor's gradient norms (section 3) moved accordingly.
 #
 # ## Exercises
 #
 # In `exercises/ex08_diagnostics.py`: `global_grad_norm`, the number in every `*_grad_norm` column of
-# `train.csv` (the L2 norm of all of a network's gradients together, before clipping), and
-# `orders_of_magnitude_per_1000_frames`, the growth rate used above. Write them, then run:
+# `train.csv` (the L2 norm of all of a network's gradients together, before clipping);
+# `orders_of_magnitude_per_1000_frames`, the growth rate used above; `modern_head_bound`, the
+# eq. (5)-style bound of a modern head computed from the spectral norms a `train.csv` row logs
+# (input layer, the blocks' $w_1, w_2$, output layer) and a bound on LayerNorm's slope; and
+# `actor_gradient_by_chain_rule`, the actor's gradient of eq. (3) computed in its two factors, the
+# critic's slope $\partial Q/\partial a$ and the product with $\partial a/\partial\theta$, as the
+# toy of section 2 logs them. Write them, then run:
 
 # %%
 from course_lib import checks
 
 checks.check("ex08_diagnostics.global_grad_norm")
 checks.check("ex08_diagnostics.orders_of_magnitude_per_1000_frames")
+checks.check("ex08_diagnostics.modern_head_bound")
+checks.check("ex08_diagnostics.actor_gradient_by_chain_rule")
 
 # %% [markdown]
 # ## Questions
@@ -515,6 +484,8 @@ checks.check("ex08_diagnostics.orders_of_magnitude_per_1000_frames")
 # 4. Our CPU-scale runs differ from the paper's in observations (states vs. pixels), width, budget and
 #    number of updates. For each difference, say whether you expect it to make the instability weaker
 #    or stronger, and why.
+# 5. In the toy of section 2 the bound grew by orders of magnitude while the actor's gradient did
+#    not. Does that contradict the paper's explanation of Fig. 3?
 #
 # <details><summary>Answers</summary>
 #
@@ -528,8 +499,13 @@ checks.check("ex08_diagnostics.orders_of_magnitude_per_1000_frames")
 #    slopes when its inputs have little spread. SN removes the *multiplicative growth with depth*, not
 #    all growth.
 # 4. States vs. pixels: no encoder trained through the critic's loss, fewer input dimensions, so
-#    probably weaker. Width 128/256 vs. 1024: Adam moves every weight by about the learning rate, so a
-#    wider matrix's spectral norm can grow faster per step; narrower is probably weaker. 12k vs. 250k
-#    updates: the growth in Fig. 3 builds up over the whole run, so a short budget is weaker. A higher
-#    learning rate speeds the growth up, which is why we tried one.
+#    probably weaker. Width 128 vs. 1024: Adam moves every weight by about the learning rate, so a
+#    wider matrix's spectral norm can grow faster per step; narrower is probably weaker. About 11k vs.
+#    250k updates: the growth in Fig. 3 builds up over the whole run, so a short budget is weaker. A
+#    higher learning rate speeds the growth up, which is why the stress test raised it.
+# 5. No. Eq. (5) is an upper bound: the paper's argument is that a deep critic without SN *can*
+#    become steep enough to blow up the actor's gradient, and that SN takes that possibility away.
+#    Whether a run uses the room depends on the data and the targets: the toy's critic is pinned
+#    down by fresh, well-spread transitions of a smooth problem, while the agent's replayed data and
+#    moving targets let some runs use it (section 3). With SN the room is not there in either case.
 # </details>

@@ -17,6 +17,8 @@
 # %% [markdown]
 # # 09 · Reproducing the paper: sweeps, tables, figures and what they cost
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deeper-rl/deeper-rl/blob/main/notebooks/09_reproducing_the_paper.ipynb)
+#
 # The paper makes its claims with a grid of training runs: 15 tasks × head configurations × 10 seeds
 # at 500,000 frames from pixels (Tables 1–2, Figs. 1, 2, 4), plus a cost benchmark (Table 3). This
 # notebook is the machinery for all of it:
@@ -39,14 +41,15 @@ import os
 import shutil
 import sys
 
-REPO_URL = "https://github.com/deeper-rl/deeper-rl"  # where Colab fetches the course from
 if "google.colab" in sys.modules:  # on Colab: fetch the course, install only what Colab lacks
-    if not os.path.isdir("/content/deeper-rl"):
-        # !git clone -q --depth 1 {REPO_URL} /content/deeper-rl
+    REPO_URL = os.environ.get("DEEPER_RL_REPO_URL", "https://github.com/deeper-rl/deeper-rl")
+    COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
+    if not os.path.isdir(COURSE_DIR):
+        # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
     # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e /content/deeper-rl
-    sys.path.insert(0, "/content/deeper-rl")  # the editable install is seen only after a restart
-    os.chdir("/content/deeper-rl/notebooks")
+    # %pip install -q --no-deps -e {COURSE_DIR}
+    sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
+    os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
     if shutil.which("nvidia-smi") and not os.path.exists(icd):
         os.makedirs(os.path.dirname(icd), exist_ok=True)
@@ -175,6 +178,31 @@ checks.check("ex09_results.return_at_budget")
 checks.check("ex09_results.mean_and_standard_error")
 
 # %% [markdown]
+# **Exercise** (1 point): mean ± one standard error reads as a rough 68% interval only if the mean
+# over seeds is close to normal. With 10 seeds of which a few solve the task and the rest do not (a
+# common picture in Table 2: pendulum swingup, cartpole swingup sparse) it is not. Write
+# `bootstrap_interval(returns, level, n_boot, seed)`, the percentile bootstrap: resample the seeds
+# with replacement, take each resample's mean, and read the interval off the quantiles of those
+# means (the docstring says exactly how, so that the check can reproduce your numbers).
+
+# %%
+checks.check("ex09_results.bootstrap_interval")
+
+# %% [markdown]
+# **Question.** For 3 seeds near 900 and 7 near 50, is the bootstrap interval of the mean symmetric
+# around the mean? Which end is farther from it, and why?
+#
+# <details><summary>Answer</summary>
+#
+# Not symmetric: the high end is farther from the mean. A resample's mean depends mostly on how
+# many solved runs it draws, and that number is Binomial(10, 0.3): on average 3, never fewer than 0
+# (3 below the average) but 6 or more in about 5% of the resamples (3 or more above it). Its upper
+# tail is the longer one, and so is that of the resampled means. On the check's second case (its
+# inputs at seed 0) the reference gives a mean of about 300 and an interval of about 135 to 580:
+# 165 below the mean, 280 above it. A symmetric mean ± 2 standard errors hides that skew.
+# </details>
+
+# %% [markdown]
 # **These two columns are not comparable.** The paper's numbers come from pixels after 500,000 frames;
 # ours from proprioceptive states after a few tens of thousands of frames with small heads (the
 # settings are printed above). A state agent sees the pole's angle directly, so it can be *better* than
@@ -182,14 +210,15 @@ checks.check("ex09_results.mean_and_standard_error")
 # `diff` is only meaningful once both sides are the same experiment: run the full-budget command of
 # section 5 and point `load_runs` at its root.
 #
-# Table 1 (the DDPG agent, DrQ-v2) works the same way with `paper.table1()`; the repository holds no
-# DDPG runs to fill it (our one DDPG attempt at CPU scale is in notebook 08's search), so here is the
-# paper's table as data, the target of `DDPG_GRID` above. **Before spending GPU hours on it**, run
+# Table 1 (the DDPG agent, DrQ-v2) works the same way with `paper.table1()`; the runs kept in this
+# repository are SAC runs only, so here is the paper's table as data, the target of `DDPG_GRID`
+# above. **Before spending GPU hours on it**, run
 # `python tools/probe_actor_saturation.py --device cuda --batch 256`: on a CPU, the pixel DDPG
-# agent's *modern* actors (with or without SN) saturated their tanh within three updates (pre-tanh
-# outputs above 9, actor gradient exactly 0) while the MLP actor did not. We could not check it on a
-# GPU or on a real run's full budget; if it holds there, our modern DDPG columns will not reproduce
-# the paper's, and the paper does not give the detail that would tell us why.
+# agent's *modern* actor heads (with or without SN) saturate their tanh within three updates
+# (pre-tanh outputs above 6, actor gradient exactly 0) while the MLP actor does not. A saturated
+# deterministic actor stops learning (nothing like SAC's entropy term pulls it back), so if this holds
+# on a GPU at the full budget, the modern DDPG columns will not reproduce the paper's; the paper does
+# not give the detail that would say why its runs did not saturate. Notebook 07 treats the mechanism.
 
 # %%
 paper.table1().pivot(index="task", columns="config", values="mean")[["mlp2", "modern4", "modern4+sn"]]
@@ -200,9 +229,9 @@ paper.table1().pivot(index="task", columns="config", values="mean")[["mlp2", "mo
 # `python -m course_lib.bench` builds the pixel SAC agent with each head (hidden 1024, batch 512, the
 # paper's settings) and measures time and memory per update and per acting step. On a GPU it uses CUDA
 # events and `torch.cuda.max_memory_allocated`, as the paper; on a CPU wall time and peak resident
-# memory, each head in a fresh process. A batch-512 pixel update takes seconds on a CPU, so we ran it
-# once and kept the CSV; the exact command was (one thread: the machine was shared with other jobs,
-# and two threads competing with them for two cores made every timing worse):
+# memory, each head in a fresh process. A batch-512 pixel update takes seconds on a CPU, so the CSV in
+# `results/bench/` is kept in the repository; it was measured with this command (one thread: on a
+# machine shared with other jobs, one thread per process gives steadier timings):
 #
 # ```
 # python -m course_lib.bench --device cpu --threads 1 --csv results/bench/table3_cpu.csv
@@ -229,8 +258,8 @@ bench.format_table(cost)
 # * **Training memory is the activations.** The conv encoder runs on 512 images × 2 augmented copies
 #   (plus the targets'), and those feature maps dominate: the deepest head adds about 1 GB to 2.6 GB here
 #   (+36%; the paper +17%, with lighter heads).
-# * **Training time**: wall time on a busy shared machine measures the queue more than the work (look
-#   at the first row of times); the *CPU time* per update is the robust number: 15.4 s for mlp2 and
+# * **Training time**: on a shared machine, wall time measures the wait for a core as much as the
+#   work (look at the first row of times); the *CPU time* per update is the robust number: 15.4 s for mlp2 and
 #   19.7 s for modern4 on one core, **+28%**, the same relative cost as Table 3's 98 → 125 ms (+28%).
 #   One update on one CPU core costs about 150× one on a V100: that is why pixel agents are GPU work.
 # * **Acting time** is a few milliseconds on a CPU core as well; on a GPU it is dominated by Python
@@ -251,25 +280,31 @@ modern = sorted(c for c in configs if c.startswith("modern") and not c.endswith(
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
 pick = lambda configs: ours[ours["config"].isin(configs)]  # noqa: E731  (only the bars drawn)
 plots.plot_task_bars(pick(["mlp2", modern]), configs=["mlp2", modern], ax=axes[0])
-axes[0].set_title(f"Fig. 1: mlp2 vs {modern} ({FIGS_TEXT})", fontsize="small")
+axes[0].set_title(f"Fig. 1: the deep {modern} critic without SN falls behind mlp2\n({FIGS_TEXT})",
+                  fontsize="small")
 plots.plot_task_bars(pick(["mlp2", "mlp4"]), configs=["mlp2", "mlp4"], ax=axes[1])
-axes[1].set_title(f"Fig. 2: mlp2 vs mlp4 ({FIGS_TEXT})", fontsize="small")
+axes[1].set_title(f"Fig. 2: the deeper MLP (mlp4) is no better than mlp2\n({FIGS_TEXT})", fontsize="small")
 plt.show()
 print(ours.set_index("config")[["mean", "se", "n"]].round(1).to_string())
 
 # %%
 curves = results.curve_summary(runs)
 fig = plots.plot_learning_curves(curves, configs=[modern, modern + "+sn"])
-fig.axes[0].set_title(f"Fig. 4: cartpole_swingup, {modern} ± SN ({FIGS_TEXT})", fontsize="small")
+fig.set_size_inches(7, 4)
+fig.axes[0].set_title(f"Fig. 4: with SN the deep {modern} critic learns faster and further\n"
+                      f"(cartpole_swingup, mean ± SE over seeds; {FIGS_TEXT})", fontsize="small")
+fig.axes[0].set_ylabel("eval return (episode return, max 1000)")
 plt.show()
 
 # %% [markdown]
-# Read with notebook 08's caveats: these runs use a learning rate 8× DrQ's, chosen in a search
-# *because* it made the deep critic fail at CPU scale. Within that setting the figures tell the
-# paper's story on one task: the 8-block modern critic without SN falls far behind the MLP (Fig. 1;
-# the hatched bar: two of its three runs crashed and are carried forward), the deeper MLP is not
-# better than the shallow one (Fig. 2, within about two standard errors here), and SN makes the deep
-# modern critic learn (Fig. 4). At DrQ's own learning rate we saw no such failure at this scale.
+# Read with notebook 08's caveats: these runs use a learning rate 8× DrQ's, a setting selected
+# *because* the deep critic fails under it at CPU scale; at DrQ's own learning rate it does not fail
+# at this scale. A setting selected for its failure is a **stress test**: it shows the mechanism that
+# SN removes, it is not independent evidence for the paper's claim. Within that setting the figures
+# tell the paper's story on one task: the 8-block modern critic without SN falls far behind the MLP
+# (Fig. 1; a hatched bar: runs that crashed, carried forward), the deeper MLP is not better than the
+# shallow one (Fig. 2, within about two standard errors here), and with SN the deep modern critic
+# learns faster and reaches a higher return (Fig. 4).
 
 # %% [markdown]
 # ## 5. The full budgets: commands and cost
@@ -312,8 +347,8 @@ print(subprocess.run([sys.executable, "-m", "course_lib.report", "results/cpu_fi
 # rendering, with the times from the best measurement at hand: a GPU table written by
 # `python -m course_lib.bench --device cuda --csv results/bench/table3_cuda.csv` (from the repository
 # root) if it exists (run it on your GPU and re-run this cell), otherwise the paper's Table 3 (a
-# **V100**). When this notebook was built no GPU was at hand, so its stored GPU hours come from the
-# paper's V100 timings; our own measured CPU throughput (section 3) is set beside them.
+# **V100**). The stored output of this cell uses the paper's V100 timings (the repository holds no GPU
+# table yet); the measured CPU throughput of section 3 is set beside them.
 
 # %%
 t3 = paper.table3().set_index(["metric", "config"])["mean"]
@@ -362,6 +397,19 @@ print(f"for scale, on one CPU core: {cpu_s['mlp2']:.1f} s per mlp2 update (measu
       f"({cpu_s['mlp2'] * agent_steps / 86400:,.0f} days)")
 
 # %% [markdown]
+# **Exercise** (1 point): the estimate above counts one update per agent step, 250,000 per run. The
+# training loop (`course_lib.train`) updates only once the seed phase of random actions is over and
+# only every `update_every` agent steps. Write
+# `updates_and_hours(ms_per_update, frames, action_repeat, seed_frames, update_every)` in
+# `exercises/ex09_results.py`: the exact number of updates of a run and their hours at a measured
+# time per update. With DrQ's settings (2,000 seed frames, an update every step) a run makes 249,000
+# updates; with DrQ-v2's (4,000 seed frames, an update every 2nd step) 124,000, the half that the
+# DDPG estimate above assumes.
+
+# %%
+checks.check("ex09_results.updates_and_hours")
+
+# %% [markdown]
 # That is the scale of the paper's evidence: thousands of GPU hours. Three ways to spend less, each
 # with its price: fewer seeds (the standard errors grow like $1/\sqrt{n}$); fewer tasks (pick those
 # where the paper's configurations differ most, e.g. from Table 1, cartpole swingup sparse); or
@@ -394,5 +442,7 @@ print(f"for scale, on one CPU core: {cpu_s['mlp2']:.1f} s per mlp2 update (measu
 #    gradients and Adam moments add only a few hundred MB to that.
 # 4. `update_every` (agent steps between updates; DrQ-v2 from pixels uses 2), `actor_update_every`
 #    and the seed phase (`seed_frames`, no updates), and `action_repeat` (agent steps per frame). The
-#    update hours scale with the number of updates.
+#    update hours scale with the number of updates: `updates_and_hours` (the exercise above) counts
+#    them exactly. Halving the updates (DrQ-v2's `update_every = 2`) halves the update hours but not
+#    the acting and rendering hours, which depend on the agent steps only.
 # </details>

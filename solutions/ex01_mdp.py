@@ -96,3 +96,129 @@ def policy_evaluation(mdp, policy, gamma):
     R_pi = mdp.R[states, policy]
     return np.linalg.solve(np.eye(len(states)) - gamma * P_pi, R_pi)
     # END SOLUTION
+
+
+# --- Learning from samples (section 5 of the notebook) -------------------------------------------
+
+def returns_to_go(rewards, gamma):
+    """The discounted return that followed every step of one episode (Monte Carlo targets).
+
+        G_t = r_t + gamma * r_{t+1} + gamma^2 * r_{t+2} + ... = r_t + gamma * G_{t+1},
+
+    with ``G = 0`` after the last reward. One backward pass is enough.
+
+    Args:
+        rewards: the rewards ``r_0, ..., r_{T-1}`` of one episode, a sequence of length T (T >= 0).
+        gamma: discount factor in [0, 1].
+
+    Returns:
+        A float array of shape (T,): ``G_0, ..., G_{T-1}``.
+    """
+    # BEGIN SOLUTION
+    returns = np.zeros(len(rewards))
+    running = 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+    # END SOLUTION
+
+
+def td0_update(V, state, reward, next_state, done, alpha, gamma):
+    """One TD(0) update of a value table, on a copy (``V`` itself must not change).
+
+        V(s) <- V(s) + alpha * [ r + gamma * V(s') - V(s) ]
+
+    where the target is just ``r`` when ``done`` (``s'`` is terminal: its value is 0).
+
+    Args:
+        V: value table, float array of shape (S,).
+        state, next_state: state indices s and s'.
+        reward: the reward r of the transition.
+        done: True if s' is terminal.
+        alpha: step size in (0, 1].
+        gamma: discount factor in [0, 1).
+
+    Returns:
+        The updated table, a new float array of shape (S,).
+    """
+    # BEGIN SOLUTION
+    V = np.array(V, dtype=float)
+    target = reward + (0.0 if done else gamma * V[next_state])
+    V[state] += alpha * (target - V[state])
+    return V
+    # END SOLUTION
+
+
+def epsilon_greedy(q_row, epsilon, rng):
+    """The epsilon-greedy action for one state, given its action values ``q_row``.
+
+    Draw ``u = rng.random()`` (exactly once). If ``u < epsilon``, explore: return
+    ``int(rng.integers(len(q_row)))``, a uniformly random action. Otherwise return the greedy action
+    ``argmax_a q_row[a]`` (on ties the lowest index, as ``np.argmax`` does). Keep to exactly these
+    calls of ``rng``, in this order, so that your agent and the course's draw the same actions.
+
+    Args:
+        q_row: the values Q(s, a) of the A actions, shape (A,).
+        epsilon: exploration probability in [0, 1].
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        An int action index.
+    """
+    # BEGIN SOLUTION
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q_row)))
+    return int(np.argmax(q_row))
+    # END SOLUTION
+
+
+def q_learning_update(Q, state, action, reward, next_state, done, alpha, gamma):
+    """One Q-learning update of an action-value table, on a copy (``Q`` itself must not change).
+
+        Q(s, a) <- Q(s, a) + alpha * [ r + gamma * max_a' Q(s', a') - Q(s, a) ]
+
+    where the target is just ``r`` when ``done`` (``s'`` is terminal).
+
+    Args:
+        Q: table of shape (S, A).
+        state, action, next_state: the indices s, a and s'.
+        reward: the reward r; done: True if s' is terminal.
+        alpha: step size in (0, 1]; gamma: discount factor in [0, 1).
+
+    Returns:
+        The updated table, a new float array of shape (S, A).
+    """
+    # BEGIN SOLUTION
+    Q = np.array(Q, dtype=float)
+    target = reward + (0.0 if done else gamma * Q[next_state].max())
+    Q[state, action] += alpha * (target - Q[state, action])
+    return Q
+    # END SOLUTION
+
+
+# --- Function approximation (section 7 of the notebook) -----------------------------------------
+
+def semi_gradient_td0_update(w, phi, phi_next, reward, done, alpha, gamma):
+    """One semi-gradient TD(0) step for a linear value function ``V_w(s) = phi(s) . w``, on a copy.
+
+        delta = r + gamma * V_w(s') - V_w(s)      (just r - V_w(s) when done)
+        w    <- w + alpha * delta * phi(s)
+
+    It is a gradient step on ``(V_w(s) - y)^2 / 2`` with the target ``y = r + gamma V_w(s')`` held
+    fixed (we do not differentiate through ``V_w(s')``: that is what "semi" means).
+
+    Args:
+        w: weights, shape (d,).
+        phi, phi_next: the feature vectors of s and s', shape (d,).
+        reward: r; done: True if s' is terminal.
+        alpha: step size; gamma: discount factor in [0, 1).
+
+    Returns:
+        The new weights, a float array of shape (d,) (``w`` itself must not change).
+    """
+    # BEGIN SOLUTION
+    w = np.array(w, dtype=float)
+    target = reward + (0.0 if done else gamma * float(np.dot(phi_next, w)))
+    return w + alpha * (target - float(np.dot(phi, w))) * np.asarray(phi, dtype=float)
+    # END SOLUTION

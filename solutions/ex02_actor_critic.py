@@ -10,31 +10,9 @@ The equation numbers are those of the paper (Bjorck, Gomes & Weinberger 2021, Se
 """
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-
-
-def soft_bellman_target(reward, discount, next_q1, next_q2, next_log_prob, alpha):
-    """The bracket of eq. (2): the target the SAC critic regresses on.
-
-        y = r + discount * ( min(Q1'(s', a'), Q2'(s', a')) - alpha * log pi(a' | s') )
-
-    ``a'`` was sampled from the current policy at ``s'``; ``Q1', Q2'`` are the two *target*
-    critics (clipped double Q-learning: take the smaller one). ``-alpha * log pi(a'|s')`` is a
-    one-sample estimate of the entropy bonus ``alpha * H(pi)`` of eq. (2). ``discount`` is what the
-    replay buffer returns: gamma times the environment's discount (0 at a terminal state).
-
-    Args:
-        reward, discount, next_q1, next_q2, next_log_prob: tensors of shape (B, 1).
-        alpha: the entropy temperature, a float or a 0-d tensor.
-
-    Returns:
-        The targets y, shape (B, 1).
-    """
-    # BEGIN SOLUTION
-    soft_value = torch.min(next_q1, next_q2) - alpha * next_log_prob
-    return reward + discount * soft_value
-    # END SOLUTION
 
 
 def squashed_gaussian_log_prob(pre_tanh, mu, log_std):
@@ -64,26 +42,51 @@ def squashed_gaussian_log_prob(pre_tanh, mu, log_std):
     # END SOLUTION
 
 
-def ddpg_actor_loss(actor, critic, features):
-    """DDPG's actor loss, whose gradient is eq. (3): the actor learns *through* the critic.
+def soft_value(Q, alpha):
+    """The soft state value of the maximum-entropy objective, for each row of a Q table.
 
-        loss = - mean over the batch of min(Q1(s, mu(s)), Q2(s, mu(s)))
+        V(s) = alpha * log sum_a exp(Q(s, a) / alpha)
 
-    Minimizing it moves the actor's action ``mu(s)`` uphill on the critic's Q-surface. The gradient
-    must flow from the critic's output, through the action, into the actor's weights: do not
-    detach the action.
+    It is ``E_pi[Q(s, a) - alpha log pi(a|s)]`` for the Boltzmann policy
+    ``pi(a|s) = exp((Q(s, a) - V(s)) / alpha)``, the policy that maximizes that expression; as
+    ``alpha -> 0`` it becomes ``max_a Q(s, a)``, the hard value of notebook 01. Computed as written it
+    overflows for ``Q / alpha`` of a few hundred: subtract the row maximum ``m`` first,
+    ``V = m + alpha * log sum_a exp((Q - m) / alpha)``.
 
     Args:
-        actor: a module, ``actor(features)`` -> actions of shape (B, action_dim) in [-1, 1].
-        critic: a module, ``critic(features, actions)`` -> the pair ``(q1, q2)``, each (B, 1).
-        features: the batch of states (or encoder features), shape (B, feature_dim).
+        Q: a NumPy array of shape (S, A).
+        alpha: the temperature, > 0.
 
     Returns:
-        The loss, a 0-d tensor that the actor's parameters can be differentiated through.
+        A float array of shape (S,).
     """
     # BEGIN SOLUTION
-    q1, q2 = critic(features, actor(features))
-    return -torch.min(q1, q2).mean()
+    Q = np.asarray(Q, dtype=float)
+    top = Q.max(axis=1, keepdims=True)
+    return (top + alpha * np.log(np.exp((Q - top) / alpha).sum(axis=1, keepdims=True)))[:, 0]
+    # END SOLUTION
+
+
+def soft_bellman_target(reward, discount, next_q1, next_q2, next_log_prob, alpha):
+    """The bracket of eq. (2): the target the SAC critic regresses on.
+
+        y = r + discount * ( min(Q1'(s', a'), Q2'(s', a')) - alpha * log pi(a' | s') )
+
+    ``a'`` was sampled from the current policy at ``s'``; ``Q1', Q2'`` are the two *target*
+    critics (clipped double Q-learning: take the smaller one). ``-alpha * log pi(a'|s')`` is a
+    one-sample estimate of the entropy bonus ``alpha * H(pi)`` of eq. (2). ``discount`` is what the
+    replay buffer returns: gamma times the environment's discount (0 at a terminal state).
+
+    Args:
+        reward, discount, next_q1, next_q2, next_log_prob: tensors of shape (B, 1).
+        alpha: the entropy temperature, a float or a 0-d tensor.
+
+    Returns:
+        The targets y, shape (B, 1).
+    """
+    # BEGIN SOLUTION
+    soft_value = torch.min(next_q1, next_q2) - alpha * next_log_prob
+    return reward + discount * soft_value
     # END SOLUTION
 
 
@@ -109,4 +112,72 @@ def soft_update(target, online, tau):
     with torch.no_grad():
         for target_param, online_param in zip(target.parameters(), online.parameters()):
             target_param.mul_(1.0 - tau).add_(online_param, alpha=tau)
+    # END SOLUTION
+
+
+def smoothed_target_action(mu, noise, clip):
+    """DDPG's target action with *target policy smoothing* (line 9 of the DDPG box, TD3/DrQ-v2).
+
+        a' = clip( mu(s') + clip(noise, -clip, +clip), -1, 1 )
+
+    The noise (drawn by the caller, ``eps ~ N(0, sigma^2)``) is clipped to ``[-clip, clip]`` first,
+    so the target averages Q over a small neighbourhood of the actor's action: a critic cannot be
+    exploited through a narrow spike in ``a``. The result must stay a valid action in ``[-1, 1]``.
+
+    Args:
+        mu: the target actor's actions ``tanh(...)``, shape (B, action_dim), in [-1, 1].
+        noise: the sampled exploration noise, same shape.
+        clip: the noise clip c > 0 (0.3 in DrQ-v2).
+
+    Returns:
+        The actions a', shape (B, action_dim).
+    """
+    # BEGIN SOLUTION
+    return (mu + noise.clamp(-clip, clip)).clamp(-1.0, 1.0)
+    # END SOLUTION
+
+def ddpg_actor_loss(actor, critic, features):
+    """DDPG's actor loss, whose gradient is eq. (3): the actor learns *through* the critic.
+
+        loss = - mean over the batch of min(Q1(s, mu(s)), Q2(s, mu(s)))
+
+    Minimizing it moves the actor's action ``mu(s)`` uphill on the critic's Q-surface. The gradient
+    must flow from the critic's output, through the action, into the actor's weights: do not
+    detach the action.
+
+    Args:
+        actor: a module, ``actor(features)`` -> actions of shape (B, action_dim) in [-1, 1].
+        critic: a module, ``critic(features, actions)`` -> the pair ``(q1, q2)``, each (B, 1).
+        features: the batch of states (or encoder features), shape (B, feature_dim).
+
+    Returns:
+        The loss, a 0-d tensor that the actor's parameters can be differentiated through.
+    """
+    # BEGIN SOLUTION
+    q1, q2 = critic(features, actor(features))
+    return -torch.min(q1, q2).mean()
+    # END SOLUTION
+
+
+def temperature_loss(log_alpha, log_prob, target_entropy):
+    """SAC's loss for its temperature, whose gradient steers the policy's entropy to a target.
+
+        J(alpha) = mean over the batch of  alpha * ( -log pi(a|s) - H_target )
+
+    with ``alpha = exp(log_alpha)`` (SAC learns ``log alpha``, so alpha stays positive) and ``a``
+    sampled from the current policy. ``-log pi(a|s)`` is a one-sample estimate of the entropy:
+    when it is below the target, the gradient of J in ``log_alpha`` is negative and gradient descent
+    *raises* alpha, so the entropy bonus weighs more; above the target, alpha falls. Only alpha
+    learns from this loss: detach ``log_prob`` so that no gradient reaches the actor.
+
+    Args:
+        log_alpha: a 0-d tensor with ``requires_grad=True``.
+        log_prob: ``log pi(a|s)`` of a batch of sampled actions, shape (B, 1).
+        target_entropy: a float, ``-|A|`` in SAC (minus the number of action dimensions).
+
+    Returns:
+        The loss, a 0-d tensor differentiable with respect to ``log_alpha``.
+    """
+    # BEGIN SOLUTION
+    return (log_alpha.exp() * (-log_prob - target_entropy).detach()).mean()
     # END SOLUTION

@@ -67,3 +67,26 @@ def action_gradient_norms(critic, features, actions):
     (grad,) = torch.autograd.grad(q.sum(), actions)  # samples are independent: sum, then split
     return grad.norm(dim=1)
     # END SOLUTION
+
+
+def layernorm_slope_bound(x, gamma, eps=1e-5):
+    """An upper bound on the slope of LayerNorm at each input: ``max_j |gamma_j| / sqrt(var(x) + eps)``.
+
+    ``LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta`` (over the last dimension, biased
+    variance). Its Jacobian at ``x`` is ``diag(gamma) / sqrt(var + eps)`` times a matrix of norm at
+    most 1 (it removes the mean and part of the radial direction), so its operator norm is at most
+    the value above, with equality when all ``gamma_j`` are equal (``gamma = 1`` at initialization).
+    LayerNorm is steep where its input has little spread.
+
+    Args:
+        x: a batch of inputs ``(batch, d)``.
+        gamma: LayerNorm's scale ``(d,)``.
+        eps: LayerNorm's epsilon.
+
+    Returns:
+        A ``(batch,)`` tensor: the bound at each input.
+    """
+    # BEGIN SOLUTION
+    var = x.var(dim=-1, unbiased=False)
+    return gamma.abs().max() / torch.sqrt(var + eps)
+    # END SOLUTION

@@ -95,3 +95,31 @@ def drq_critic_loss(q1, q2, target, m):
     q1, q2 = q1.view(m, batch, 1), q2.view(m, batch, 1)
     return ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
     # END SOLUTION
+
+
+def stack_frames(frames, episode_start, t, stack=3):
+    """Rebuild the observation of step ``t`` from a replay memory that stores every frame once.
+
+    ``frames[i]`` is the frame rendered at step ``i`` (shape ``(C, H, W)``, so ``frames`` is
+    ``(T, C, H, W)``) and ``episode_start[i]`` the index of the first step of the episode that step
+    ``i`` belongs to. The observation at step ``t`` is the stack of frames ``t - stack + 1, ..., t``,
+    oldest first, concatenated along the channels; an index before the episode's first step is
+    replaced by that first step (at an episode start the first frame repeats, as the environment's
+    frame stacker does: frames of the previous episode never leak into a stack).
+
+    Args:
+        frames: a numpy array ``(T, C, H, W)``.
+        episode_start: a sequence of ``T`` integers, ``episode_start[i] <= i``.
+        t: the step, ``0 <= t < T``.
+        stack: the number of stacked frames (DrQ: 3).
+
+    Returns:
+        A numpy array ``(stack * C, H, W)`` with the dtype of ``frames``.
+    """
+    # BEGIN SOLUTION
+    import numpy as np
+
+    first = int(episode_start[t])
+    indices = [max(first, t - stack + 1 + j) for j in range(stack)]
+    return np.concatenate([frames[i] for i in indices], axis=0)
+    # END SOLUTION

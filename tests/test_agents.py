@@ -223,7 +223,8 @@ def test_update_reports_diagnostics_as_device_tensors(agent, obs):
     shape = PIXEL_SHAPE if obs == "pixels" else (OBS_DIM,)
     ag = make_agent(cfg, shape, ACTION_DIM, "cpu")
     metrics = ag.update(batch_for(cfg, shape), step=100)
-    expected = {"critic_loss", "q_mean", "critic_grad_norm", "actor_loss", "actor_grad_norm", "nonfinite"}
+    expected = {"critic_loss", "q_mean", "critic_grad_norm", "actor_loss", "actor_grad_norm", "nonfinite",
+                "pre_tanh_max", "saturated_frac"}
     expected |= {"alpha"} if agent == "sac" else set()
     assert set(metrics) == expected
     assert all(isinstance(v, torch.Tensor) and v.dim() == 0 for v in metrics.values())

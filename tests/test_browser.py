@@ -1,4 +1,9 @@
-"""Real JupyterLab in headless Chromium: notebook 06's training panel renders, runs, and plots.
+"""Real JupyterLab in headless Chromium: every notebook renders, and notebook 06's panel trains.
+
+``test_every_notebook_opens_and_renders_its_stored_outputs`` opens each stored ``.ipynb`` (a copy),
+one after another in one JupyterLab, and checks that all its cells and as many images as it stores
+image outputs render, that no cell shows an error, and keeps a screenshot of each
+(``test-artifacts/browser_NN_topic.png``). The counts come from the ``.ipynb`` files at test time.
 
 What a student does, done by a browser: open ``06_drq_sac.ipynb`` in JupyterLab, run the setup
 cells and the panel cell, see the panel (its Run button), press Run, and watch a plot appear and
@@ -13,6 +18,7 @@ browser download). Without them the test skips, unless ``REQUIRE_BROWSER=1`` (CI
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -63,10 +69,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_settings(base: Path) -> dict[str, str]:
+def _write_settings(base: Path, lab_settings: dict = LAB_SETTINGS) -> dict[str, str]:
     """Settings, config and runtime folders of a throwaway JupyterLab; returns the env additions."""
     settings = base / "lab-user-settings"
-    for name, values in LAB_SETTINGS.items():
+    for name, values in lab_settings.items():
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
@@ -77,38 +83,28 @@ def _write_settings(base: Path) -> dict[str, str]:
             "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """A JupyterLab server on a copy of notebook 06; yields ``(base_url, token)``; killed afterwards."""
+def _require_browser() -> None:
     try:
         import playwright  # noqa: F401
     except ImportError:
         _missing("the playwright package is not installed (pip install playwright==1.65.2)")
     if not Path(CHROMIUM).exists():
         _missing(f"Debian's chromium is not at {CHROMIUM} (apt-get install chromium)")
-    if not NOTEBOOK.exists():
-        pytest.fail(f"{NOTEBOOK} is missing: build it with tools/build_notebooks.py")
 
-    work = tmp_path / "lab"
-    work.mkdir()
-    # A fresh copy, as a student opens it: no stored outputs, no execution counts (so a prompt
-    # showing a number means "ran in this session").
-    notebook = json.loads(NOTEBOOK.read_text())
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    notebook["metadata"].pop("widgets", None)
-    (work / NOTEBOOK.name).write_text(json.dumps(notebook))
+
+@contextlib.contextmanager
+def _lab_server(tmp_path: Path, work: Path, extra_env: dict, lab_settings: dict = LAB_SETTINGS,
+                extra_args: tuple = ()):
+    """A JupyterLab server on folder ``work``; yields ``(base_url, token)``; killed afterwards."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, **_write_settings(tmp_path), "DEEPER_RL_QUICK_FRAMES": QUICK_FRAMES,
-           "TQDM_DISABLE": "1"}
+    env = {**os.environ, **_write_settings(tmp_path, lab_settings), **extra_env, "TQDM_DISABLE": "1"}
     env.setdefault("MUJOCO_GL", "egl")
     jupyter = Path(sys.executable).with_name("jupyter")
     log = open(tmp_path / "jupyterlab.log", "w")
     server = subprocess.Popen(
         [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *extra_args]
         + (["--allow-root"] if os.geteuid() == 0 else []),  # CI containers run as root
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
@@ -140,6 +136,27 @@ def jupyterlab(tmp_path):
             except subprocess.TimeoutExpired:
                 continue
         log.close()
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """A JupyterLab server on a copy of notebook 06; yields ``(base_url, token)``; killed afterwards."""
+    _require_browser()
+    if not NOTEBOOK.exists():
+        pytest.fail(f"{NOTEBOOK} is missing: build it with tools/build_notebooks.py")
+
+    work = tmp_path / "lab"
+    work.mkdir()
+    # A fresh copy, as a student opens it: no stored outputs, no execution counts (so a prompt
+    # showing a number means "ran in this session").
+    notebook = json.loads(NOTEBOOK.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook["metadata"].pop("widgets", None)
+    (work / NOTEBOOK.name).write_text(json.dumps(notebook))
+    with _lab_server(tmp_path, work, {"DEEPER_RL_QUICK_FRAMES": QUICK_FRAMES}) as server:
+        yield server
 
 
 def _dismiss_dialogs(page) -> None:
@@ -243,3 +260,102 @@ def test_training_panel_renders_and_plots_in_jupyterlab(jupyterlab):
             browser.close()
     assert screenshot.stat().st_size > 10_000
     assert time.monotonic() - started < 150, "the browser test should take well under 2 minutes"
+
+
+# --- every notebook, as stored, opens and renders -----------------------------------------------
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Every cell in the DOM (no virtual scrolling), so each notebook's images can be counted at once.
+ALL_CELLS_SETTINGS = {**LAB_SETTINGS, "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+                      {"autoStartDefaultKernel": False, "windowingMode": "none"}}
+RENDER = 45  # seconds for one notebook's cells and images to appear
+
+
+def _stored_counts(path: Path) -> dict[str, int]:
+    """What the stored .ipynb holds: its cells and its image outputs.
+
+    A notebook opened from a clone is not trusted, so JupyterLab shows a widget's text fallback (our
+    panels say "run the notebook to use it"), not the widget state saved with it: images inside
+    saved widgets are not expected; every top-level image output is.
+    """
+    notebook = json.loads(path.read_text())
+    outputs = [o for cell in notebook["cells"] for o in cell.get("outputs", [])]
+    return {"cells": len(notebook["cells"]),
+            "images": sum(any(k.startswith("image/") for k in o.get("data", {})) for o in outputs)}
+
+
+# Runs in the page: what the visible notebook panel shows.
+_RENDERED = """() => {
+  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+  if (!panel) return null;
+  const outputs = [...panel.querySelectorAll('.jp-Cell .jp-OutputArea-output')];
+  const images = [...panel.querySelectorAll('.jp-Cell .jp-OutputArea-output img')];
+  const stderr = outputs.filter(o => (o.getAttribute('data-mime-type') || '').includes('stderr'));
+  return {
+    cells: panel.querySelectorAll('.jp-Notebook .jp-Cell').length,
+    images: images.length,
+    loaded: images.filter(i => i.complete && i.naturalWidth > 0).length,
+    errors: stderr.map(o => o.innerText).filter(t => /Traceback|Error/.test(t)).map(t => t.slice(0, 300))
+      .concat(outputs.map(o => o.innerText).filter(t => /Error displaying widget/.test(t)).map(t => t.slice(0, 300))),
+    dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText.slice(0, 300)),
+  };
+}"""
+
+
+def _shut_down_kernels(base_url: str, token: str) -> None:
+    with urllib.request.urlopen(f"{base_url}/api/sessions?token={token}", timeout=10) as reply:
+        sessions = json.load(reply)
+    for session in sessions:
+        request = urllib.request.Request(f"{base_url}/api/sessions/{session['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=10).close()
+
+
+def test_every_notebook_opens_and_renders_its_stored_outputs(tmp_path):
+    """Each stored notebook, opened in one JupyterLab: its images render, no cell shows an error."""
+    from playwright.sync_api import sync_playwright
+
+    _require_browser()
+    work = tmp_path / "lab"
+    work.mkdir()
+    expected = {}
+    for path in NOTEBOOKS:
+        (work / path.name).write_text(path.read_text())  # a copy: nothing can write into the repository
+        expected[path.name] = _stored_counts(work / path.name)
+    ARTIFACTS.mkdir(exist_ok=True)
+    started = time.monotonic()
+    problems = []
+    with _lab_server(tmp_path, work, {}, ALL_CELLS_SETTINGS, ("--LabApp.expose_app_in_browser=True",)) as (
+            base_url, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.set_default_timeout(30_000)
+            page.goto(f"{base_url}/lab?token={token}", timeout=60_000)
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+            page.wait_for_selector(".jp-LauncherCard, .jp-DirListing", timeout=60_000)
+            for name, want in expected.items():
+                _dismiss_dialogs(page)
+                page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', "
+                              "{path, factory: 'Notebook'})", name)
+                deadline, shown = time.monotonic() + RENDER, None
+                while time.monotonic() < deadline:
+                    shown = page.evaluate(_RENDERED)
+                    if shown and shown["cells"] == want["cells"] and shown["loaded"] >= want["images"]:
+                        break
+                    page.wait_for_timeout(250)
+                first = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img").first
+                if first.count():
+                    first.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"browser_{Path(name).stem}.png"))
+                got = {"cells": shown and shown["cells"], "images": shown and shown["images"]}
+                if shown is None or got != want or shown["loaded"] != shown["images"]:
+                    problems.append(f"{name}: stored {want}, rendered {got} ({shown and shown['loaded']} images loaded)")
+                if shown and (shown["errors"] or shown["dialogs"]):
+                    problems.append(f"{name}: errors {shown['errors']}, dialogs {shown['dialogs']}")
+                page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+                _shut_down_kernels(base_url, token)  # opening a notebook started one; nothing runs here
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
+    assert all((ARTIFACTS / f"browser_{p.stem}.png").stat().st_size > 10_000 for p in NOTEBOOKS)
+    assert time.monotonic() - started < 150, "opening every notebook should take well under 2 minutes"

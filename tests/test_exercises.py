@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from course_lib import checks
 from course_lib.checks import NOT_WRITTEN, REGISTRY, check, run_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,30 @@ def test_exercise_passes_its_check(name, exercises_dir):
 
 
 @pytest.mark.parametrize("name", EXERCISES)
+def test_solutions_pass_for_any_seed(name):
+    for seed in (1, 2, 12345):
+        passed, reason = run_check(name, ROOT / "solutions", seed=seed)
+        assert passed, f"{name} with seed {seed}: {reason}"
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_seed_changes_what_is_graded(name):
+    """The grader's --seed N gives other inputs, so answers copied from the notebook's run fail."""
+    compare = checks.exercise(name).compare
+    seed0 = checks.reference_outputs(name, seed=0)
+    compare(seed0, seed0)  # the reference accepts itself ...
+    with pytest.raises(Exception):  # ... but not its own answers for another seed
+        compare(seed0, checks.reference_outputs(name, seed=1))
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_probe_data_survives_the_wire_unchanged(name):
+    data = checks.reference_outputs(name, seed=4)
+    again = checks.decode(checks.encode(data))
+    checks.exercise(name).compare(again, data)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
 def test_untouched_stub_fails_its_check(name):
     assert run_check(name, ROOT / "exercises") == (False, NOT_WRITTEN)
 
@@ -32,7 +57,7 @@ def test_untouched_stub_fails_its_check(name):
 def test_every_exercise_file_has_checks():
     solved = {path.stem for path in (ROOT / "solutions").glob("ex*.py")}
     checked = {exercise.module for exercise in REGISTRY.values()}
-    assert not solved - checked, f"no checks registered in course_lib/checks.py for {sorted(solved - checked)}"
+    assert not solved - checked, f"no checks registered in course_lib/checks/ for {sorted(solved - checked)}"
     assert not checked - solved, f"checks registered for missing solutions/ files: {sorted(checked - solved)}"
 
 
@@ -92,3 +117,23 @@ def test_check_picks_up_edits_without_a_kernel_restart(tmp_path):
 def test_unknown_exercise_name_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown exercise 'ex01_mdp.nope'; registered: "):
         run_check("ex01_mdp.nope")
+
+
+def test_decoding_refuses_anything_but_numbers(tmp_path):
+    import numpy as np
+
+    assert checks.decode(checks.encode({"a": [1, 2.5, None, "x", np.arange(3.0)]}))["a"][4].tolist() == [0, 1, 2]
+    pickled = b'{"__array__": "gASV", "dtype": "|O", "shape": [1]}'
+    with pytest.raises(ValueError, match="not numeric"):
+        checks.decode(pickled)
+    with pytest.raises(checks.CheckFailed, match="returned a object"):
+        checks.encode(object())
+
+
+def test_a_wrong_answer_names_the_part_that_is_off(tmp_path):
+    (tmp_path / "ex04_power_iteration.py").write_text(
+        "import torch\n\ndef power_iteration(W, n_iters, u):\n"
+        "    sigma, u, v = torch.linalg.norm(W, 2), u / u.norm(), W.T @ u\n"
+        "    return sigma, u, v / v.norm()\n")
+    passed, reason = run_check("ex04_power_iteration.power_iteration", tmp_path)
+    assert not passed and reason.startswith("sigma after 0 steps on a 5x3 matrix is off by up to"), reason

@@ -1,15 +1,39 @@
-"""The grader: full marks for the solutions, zero for the stubs, and a bad student costs only points."""
+"""The grader: full marks for the solutions, zero for stubs and for every way of forging a grade.
+
+Student code runs in a child process and sends back only data; the grader compares that data with
+the reference in its own process. Each forgery below is a student file that, at import, attacks
+the grader one way while its functions solve nothing; each must score zero. Few exercises per case
+(``only=``) keep the file fast: the forkserver starts once per test process.
+"""
+import json
+import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from course_lib.checks import NOT_WRITTEN, REGISTRY
+from course_lib.checks import NOT_WRITTEN, REGISTRY, reference_outputs
 from course_lib.grade import OUTPUT_CAP, grade, grade_one
 
 ROOT = Path(__file__).resolve().parents[1]
+ONE = "ex01_mdp.bellman_backup"
+WRONG = "\n\ndef bellman_backup(mdp, V, gamma):\n    return V  # wrong\n"
+
+
+def _grade_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "course_lib.grade", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def _write(folder: Path, text: str, module: str = "ex01_mdp") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(text)
+    return folder
+
 
 # One student file with every way to misbehave (and one honest, correct function).
 BAD_STUDENT = '''
@@ -35,14 +59,15 @@ def policy_evaluation(mdp, policy, gamma):
 
 
 def test_a_misbehaving_student_costs_only_those_exercises(tmp_path):
-    (tmp_path / "ex01_mdp.py").write_text(BAD_STUDENT)
+    _write(tmp_path, BAD_STUDENT)
+    names = ["ex01_mdp.bellman_backup", "ex01_mdp.value_iteration", "ex01_mdp.greedy_policy",
+             "ex01_mdp.policy_evaluation"]
     start = time.monotonic()
-    grades = {g.exercise: g for g in grade(tmp_path, timeout=5, only="ex01_mdp")}
-    assert time.monotonic() - start < 25  # the endless loop costs its 5 s limit, not more
-    assert list(grades) == [name for name in REGISTRY if name.startswith("ex01_mdp")]
+    grades = {g.exercise: g for g in grade(tmp_path, timeout=4, only="ex01_mdp") if g.exercise in names}
+    assert time.monotonic() - start < 25  # the endless loop costs its 4 s limit, not more
 
     looping = grades["ex01_mdp.bellman_backup"]
-    assert (looping.passed, looping.reason) == (False, "timed out after 5 s (an endless loop?)")
+    assert (looping.passed, looping.reason) == (False, "timed out after 4 s (an endless loop?)")
     printing = grades["ex01_mdp.value_iteration"]
     assert printing.passed and printing.earned == printing.points == 2
     assert f"kept the first {OUTPUT_CAP:,}" in printing.reason
@@ -54,33 +79,211 @@ def test_a_misbehaving_student_costs_only_those_exercises(tmp_path):
     assert (honest.passed, honest.reason, honest.earned) == (True, "correct", 1)
 
 
+def test_a_student_that_allocates_too_much_memory_costs_only_its_points(tmp_path):
+    _write(tmp_path, "import numpy as np\n\ndef bellman_backup(mdp, V, gamma):\n"
+                     "    untouched = np.empty(6 * 2**30, dtype=np.uint8)  # 6 GiB of address space\n"
+                     "    return V\n")
+    result = grade_one(ONE, tmp_path, timeout=10)
+    assert (result.passed, result.reason[:20]) == (False, "raised MemoryError: "), result.reason
+
+
 def test_a_student_that_kills_its_process_is_reported_as_a_crash(tmp_path):
-    (tmp_path / "ex01_mdp.py").write_text("import os\n\ndef bellman_backup(mdp, V, gamma):\n    os._exit(3)\n")
-    result = grade_one("ex01_mdp.bellman_backup", tmp_path, timeout=10)
+    _write(tmp_path, "import os\n\ndef bellman_backup(mdp, V, gamma):\n    os._exit(3)\n")
+    result = grade_one(ONE, tmp_path, timeout=10)
     assert (result.passed, result.reason) == (False, "crashed (exit code 3) without a result")
 
 
+def test_a_student_that_kills_the_forkserver_costs_only_its_own_points(tmp_path):
+    _write(tmp_path, "import os, signal\n\ndef bellman_backup(mdp, V, gamma):\n"
+                     "    os.kill(os.getppid(), signal.SIGKILL)  # the process the children are forked from\n")
+    assert grade(tmp_path, timeout=10, only=ONE)[0].earned == 0
+    assert grade(ROOT / "solutions", timeout=20, only="ex01_mdp.policy_evaluation")[0].passed
+
+
+# --- forgeries: each file attacks the grader at import, and solves nothing --------------------------
+
+FORGERIES = {
+    "patches the registry and the checks": '''
+from course_lib import checks
+from course_lib.checks import framework
+for ex in list(checks.REGISTRY.values()):
+    object.__setattr__(ex, "compare", lambda got, want: None)
+    object.__setattr__(ex, "probe", lambda fn, rng: {"forged": True})
+for module in (checks, framework):
+    module.judge = lambda *args, **kwargs: (True, "correct")
+    module.run_check = lambda *args, **kwargs: (True, "correct")
+    module.student_result = lambda *args, **kwargs: {"status": "passed", "passed": True}
+''',
+    "patches the numerical comparisons": '''
+import numpy as np
+import numpy.testing
+import torch
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.abs = lambda x, *args, **kwargs: np.zeros_like(x)
+np.isfinite = lambda x, *args, **kwargs: np.ones_like(x, dtype=bool)
+torch.allclose = lambda *args, **kwargs: True
+torch.equal = lambda *args, **kwargs: True
+''',
+    "writes fake results to the result channel": '''
+import gc
+import json
+import multiprocessing.connection
+import os
+fake = json.dumps({"result": {"status": "ok", "got": {"__dict__": []}, "passed": True},
+                   "output": "", "printed": 0, "passed": True, "score": 100}).encode()
+for fd in range(3, 256):
+    try:
+        os.write(fd, fake)
+    except OSError:
+        pass
+for obj in gc.get_objects():
+    if isinstance(obj, multiprocessing.connection.Connection):
+        for send in (lambda: obj.send((True, "correct", "", 0)), lambda: obj.send_bytes(fake)):
+            try:
+                send()
+            except Exception:
+                pass
+''',
+    "sends one well-formed fake result and exits with success": '''
+import json
+import os
+fake = json.dumps({"result": {"status": "ok", "got": {"__dict__": []}}, "output": "", "printed": 0})
+for fd in range(3, 256):
+    try:
+        if os.fstat(fd).st_mode & 0o170000 == 0o010000:  # a pipe
+            os.write(fd, fake.encode())
+    except OSError:
+        pass
+os._exit(0)
+''',
+    "exits early with os._exit(0)": "import os\nos._exit(0)\n",
+    "exits early with sys.exit(0)": "import sys\nsys.exit(0)\n",
+    "prints a fake success": '''
+import os
+print("ex01_mdp.bellman_backup: ✓ correct\\ntotal: 100/100 points")
+os.write(1, "ex01_mdp.bellman_backup: ✓ correct\\n".encode())
+''',
+}
+
+
+@pytest.mark.parametrize("attack", FORGERIES, ids=lambda a: a.replace(" ", "-"))
+def test_a_forged_grade_scores_zero(attack, tmp_path):
+    _write(tmp_path, FORGERIES[attack] + WRONG)
+    grades = grade(tmp_path, timeout=20, only=ONE)
+    assert [(g.exercise, g.earned) for g in grades] == [(ONE, 0)], grades
+    assert "correct" != grades[0].reason
+
+
+def test_a_forged_success_message_does_not_reach_the_total(tmp_path):
+    _write(tmp_path, FORGERIES["prints a fake success"] + WRONG)
+    result = _grade_cli(tmp_path, "--only", ONE, "--json", tmp_path / "results.json")
+    assert result.returncode == 0, result.stderr
+    assert "total: 0/1 points (0/1 exercises passed)" in result.stdout
+    assert json.loads((tmp_path / "results.json").read_text())["score"] == 0
+
+
+def test_hard_coded_notebook_answers_fail_under_another_seed(tmp_path):
+    """A student who returns, call by call, what the reference returned for seed 0."""
+    answers = [v.tolist() for v in reference_outputs(ONE, seed=0).values()]
+    _write(tmp_path, f"import numpy as np\nANSWERS = {answers!r}\nCALLS = []\n\n"
+                     "def bellman_backup(mdp, V, gamma):\n    CALLS.append(1)\n"
+                     "    return np.array(ANSWERS[(len(CALLS) - 1) % len(ANSWERS)])\n")
+    assert grade(tmp_path, timeout=20, only=ONE)[0].passed  # the notebook's own inputs: fooled
+    cheated = grade(tmp_path, timeout=20, only=ONE, seed=3)[0]
+    assert not cheated.passed and "off by" in cheated.reason
+    solved = grade(ROOT / "solutions", timeout=20, only=ONE, seed=3)[0]
+    assert solved.passed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--child-user needs a grader running as root")
+def test_child_user_runs_student_code_without_the_graders_rights(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the private seed")
+    secret.chmod(0o600)
+    student = _write(tmp_path / "student", "import os\n\ndef bellman_backup(mdp, V, gamma):\n"
+                     f"    raise RuntimeError(f'uid {{os.getuid()}}: ' + open({str(secret)!r}).read())\n")
+    result = grade(student, timeout=20, only=ONE, child_user="nobody")[0]
+    assert not result.passed and result.reason.startswith("raised PermissionError"), result.reason
+
+
+def test_a_submission_cannot_point_the_grader_at_other_files(tmp_path):
+    from course_lib.grade import GradingError, read_submission
+
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "ex01_mdp.py").symlink_to(ROOT / "solutions" / "ex01_mdp.py")  # the reference itself
+    (linked / "ex02_actor_critic.py").symlink_to("/dev/zero")  # reading it would never end
+    files = read_submission(linked)
+    assert sorted(files) == ["ex01_mdp", "ex02_actor_critic"]
+    result = grade_one(ONE, files, timeout=20)
+    assert not result.passed
+    assert result.reason == "raised ImportError: ex01_mdp.py is a link or not a regular file; submit the plain file"
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "exercises").symlink_to(ROOT / "solutions", target_is_directory=True)
+    with pytest.raises(GradingError, match="holds no exNN_topic.py files"):
+        read_submission(tmp_path / "nested")
+
+
+# --- whole submissions ----------------------------------------------------------------------------
+
 def test_solutions_score_full_marks_through_the_command_line(tmp_path):
-    csv = tmp_path / "grades.csv"
-    result = subprocess.run([sys.executable, "-m", "course_lib.grade", str(ROOT / "solutions"),
-                             "--csv", str(csv), "--timeout", "60"], capture_output=True, text=True)
+    csv, results = tmp_path / "grades.csv", tmp_path / "results.json"
+    result = _grade_cli(ROOT / "solutions", "--csv", csv, "--json", results, "--seed", 7, "--jobs", 2)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(csv)
     assert table.exercise.tolist() == list(REGISTRY)
-    assert (table.result == "passed").all() and (table.earned == table.points).all()
+    assert (table.result == "passed").all() and (table.earned == table.points).all(), table
     total = sum(exercise.points for exercise in REGISTRY.values())
     assert f"total: {total}/{total} points" in result.stdout
+    gradescope = json.loads(results.read_text())
+    assert gradescope["score"] == total
+    assert [t["name"] for t in gradescope["tests"]] == list(REGISTRY)
+    assert all(t["score"] == t["max_score"] == REGISTRY[t["name"]].points and t["output"] == "correct"
+               for t in gradescope["tests"])
 
 
 def test_untouched_stubs_score_zero():
-    grades = grade(ROOT / "exercises", timeout=60)
+    grades = grade(ROOT / "exercises", timeout=60, jobs=2)
     assert len(grades) == len(REGISTRY)
     assert [(g.earned, g.reason) for g in grades] == [(0, NOT_WRITTEN)] * len(REGISTRY)
 
 
-def test_a_wrong_path_is_a_one_line_error(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "course_lib.grade", str(tmp_path / "nowhere")],
-                            capture_output=True, text=True)
+def test_batch_grades_a_class_whatever_its_submissions_do(tmp_path):
+    only = "ex04_power_iteration"
+    names = [n for n in REGISTRY if n.startswith(only)]
+    full = sum(REGISTRY[n].points for n in names)
+    shutil.copytree(ROOT / "solutions", tmp_path / "class" / "ada" / "exercises")  # one folder down
+    shutil.copytree(ROOT / "exercises", tmp_path / "class" / "bob")
+    (tmp_path / "class" / "cy").mkdir()  # submitted nothing
+    _write(tmp_path / "class" / "dee", "def power_iteration(:\n", module=only)  # syntax error
+    _write(tmp_path / "class" / "eve", "import os\nos._exit(0)\n", module=only)  # hostile
+    (tmp_path / "class" / "fay").symlink_to(ROOT / "solutions", target_is_directory=True)  # a link
+    csv = tmp_path / "grades.csv"
+    result = _grade_cli(tmp_path / "class", "--batch", "--only", only, "--csv", csv, "--seed", 2,
+                        "--json", tmp_path / "gradescope")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(csv, index_col="student")
+    assert table.columns.tolist() == names + ["total"]
+    assert table.total.to_dict() == {"ada": full, "bob": 0, "cy": 0, "dee": 0, "eve": 0, "fay": 0}
+    assert "grading: 100%" in result.stderr  # the progress bar
+    assert json.loads((tmp_path / "gradescope" / "ada.json").read_text())["score"] == full
+    syntax = json.loads((tmp_path / "gradescope" / "dee.json").read_text())["tests"][0]["output"]
+    assert syntax.startswith("raised SyntaxError"), syntax
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{tmp}/nowhere"], "is not a folder; pass the folder holding the student's exNN_*.py files"),
+    (["{tmp}"], "holds no exNN_topic.py files; pass the folder of a student's exercises"),
+    (["{solutions}", "--only", "ex99"], "no exercise name starts with 'ex99'; registered: "),
+    (["{solutions}", "--timeout", "-1"], "--timeout must be a positive number of seconds, got -1"),
+    (["{solutions}", "--timeout", "0"], "--timeout must be a positive number of seconds, got 0"),
+    (["{tmp}", "--batch"], "holds no student folders; with --batch pass a folder of submission folders"),
+], ids=["not-a-folder", "no-files", "unknown-exercise", "negative-timeout", "zero-timeout", "empty-class"])
+def test_bad_input_is_a_one_line_error(args, message, tmp_path):
+    args = [a.format(tmp=tmp_path, solutions=ROOT / "solutions") for a in args]
+    result = _grade_cli(*args)
     assert result.returncode == 2
-    assert result.stderr.strip().endswith("is not a folder; pass the folder holding the student's exNN_*.py files")
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("grade: error: ") and message in result.stderr, result.stderr

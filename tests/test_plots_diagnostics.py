@@ -160,3 +160,24 @@ def test_growth_rate_in_orders_of_magnitude_per_1000_frames():
     assert np.isnan(rate([0, 250], [1.0, np.nan]))
     with pytest.raises(ValueError, match="same length"):
         rate([0, 1, 2], [1.0, 2.0])
+
+
+def test_spectral_heatmap_layers_by_frames_with_one_colour_scale(runs):
+    train = plots.read_train_logs(runs)
+    crashed = train["nonfinite"] == 1
+    train.loc[crashed, "sigma/critic/q1.output"] = np.inf  # a diverged layer: left out, not averaged
+    fig = plots.plot_spectral_heatmap(train)
+    panels = [ax for ax in fig.axes if ax.get_xlabel() == "environment frames"]
+    assert [ax.get_title() for ax in panels] == ["modern4 (n=2)", "modern4+sn (n=2)"]
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["input", "b0.w1", "b0.w2", "output"]
+    grid = np.asarray(panels[0].collections[0].get_array()).reshape(4, 4)  # layers x frames
+    np.testing.assert_allclose(grid[0], np.log10(2.0))  # input layer: sigma 2 in both runs, every frame
+    np.testing.assert_allclose(grid[3, 3], np.log10(8.0))  # output at the crash frame: the finite run only
+    sn_grid = np.asarray(panels[1].collections[0].get_array()).reshape(4, 4)
+    np.testing.assert_allclose(sn_grid[:, 0], np.log10([1, 2, 3, 4]))
+    limits = {ax.collections[0].get_clim() for ax in panels}
+    assert len(limits) == 1 and limits.pop() == pytest.approx((-np.log10(8.0), np.log10(8.0)))  # centred on sigma = 1
+    assert "log10" in fig.axes[-1].get_ylabel()  # the colorbar
+    plt.close(fig)
+    with pytest.raises(ValueError, match="sigma/encoder"):
+        plots.plot_spectral_heatmap(train, network="encoder")

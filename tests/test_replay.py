@@ -255,10 +255,41 @@ def test_state_dict_round_trip_gives_identical_future_samples(tmp_path):
             target.add_first(encode(2000 + round_))
 
 
-def test_state_dict_refuses_a_different_buffer():
-    buffer = ReplayBuffer(10, (3,), 1, "state")
+def _fill(buffer: ReplayBuffer, steps: int, start: int = 0) -> None:
+    """Episodes of 5 steps with distinct states, rewards and actions."""
+    for i in range(start, start + steps):
+        if i % 5 == 0:
+            buffer.add_first(np.full(3, -i, dtype=np.float32))
+        buffer.add(np.full(1, 0.01 * i), float(i), 1.0, np.full(3, i, dtype=np.float32), i % 5 == 4)
+
+
+def test_state_dict_refuses_a_smaller_or_wrapped_buffer():
+    wrapped = ReplayBuffer(10, (3,), 1, "state")
+    _fill(wrapped, 20)
     with pytest.raises(ValueError, match="capacity"):
-        ReplayBuffer(20, (3,), 1, "state").load_state_dict(buffer.state_dict())
+        ReplayBuffer(20, (3,), 1, "state").load_state_dict(wrapped.state_dict())
+    assert ReplayBuffer.capacity_to_resume(wrapped.state_dict(), 20) == 10
+    partial = ReplayBuffer(30, (3,), 1, "state")
+    _fill(partial, 20)
+    with pytest.raises(ValueError, match="capacity"):
+        ReplayBuffer(10, (3,), 1, "state").load_state_dict(partial.state_dict())
+
+
+def test_a_buffer_that_never_wrapped_continues_in_a_larger_ring_as_if_it_had_been_larger():
+    """What --resume with a larger --frames needs: a longer run has a larger ring from the start."""
+    small, large = ReplayBuffer(26, (3,), 1, "state", n_step=3, seed=4), ReplayBuffer(60, (3,), 1, "state", n_step=3, seed=4)
+    for buffer in (small, large):
+        _fill(buffer, 20)
+        buffer.sample(8)
+    assert ReplayBuffer.capacity_to_resume(small.state_dict(), 60) == 60
+    grown = ReplayBuffer(60, (3,), 1, "state", n_step=3, seed=0)
+    grown.load_state_dict(small.state_dict())
+    for buffer in (grown, large):
+        _fill(buffer, 30, start=20)  # past the small ring's capacity: no wrap in the larger one
+    for _ in range(3):
+        a, b = grown.sample(16), large.sample(16)
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
 
 
 def test_bad_input_is_rejected_with_a_clear_message():

@@ -148,3 +148,11 @@ def test_layernorm_lipschitz_is_attained():
 def test_lipschitz_bound_rejects_unknown_modules():
     with pytest.raises(ValueError, match="no Lipschitz rule"):
         spectral.lipschitz_upper_bound(nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=-1)))
+
+
+def test_spectral_does_not_import_the_heads():
+    """nets imports spectral (for SN); spectral must not import nets back (no import cycle)."""
+    import subprocess
+    import sys
+    code = "import sys, course_lib.spectral; assert 'course_lib.nets' not in sys.modules, sorted(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -171,6 +171,25 @@ def test_stop_from_a_callback_then_resume_in_process(tmp_path):
     assert straight.out is None
 
 
+def test_continuing_with_a_larger_budget_equals_training_in_one_go(tmp_path):
+    """Train 3k frames, then --resume to 6k: the same eval.csv and train.csv as 6k in one go.
+
+    (A 1,000-frame cartpole episode ends exactly at 3k, where the finished run checkpoints; its
+    final evaluation at 3k is not on the 2k schedule and is not kept by the continued run.)
+    """
+    common = dict(agent="sac", obs="state", task="cartpole_swingup", action_repeat=4, hidden_dim=32,
+                  batch_size=16, seed_frames=1000, eval_every_frames=2000, eval_episodes=1,
+                  log_every_frames=500, checkpoint_every_frames=2000, video=False, seed=9)
+    short = train(TrainConfig(out=str(tmp_path / "a"), frames=3000, **common), progress=False)
+    assert short.status == "complete" and list(short.eval["frame"]) == [0, 2000, 3000]
+    continued = train(TrainConfig(out=str(tmp_path / "a"), frames=6000, resume=True, **common), progress=False)
+    straight = train(TrainConfig(out=str(tmp_path / "b"), frames=6000, **common), progress=False)
+    assert continued.status == straight.status == "complete"
+    for name in ("eval.csv", "train.csv"):
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
+    assert list(pd.read_csv(tmp_path / "a" / "eval.csv")["frame"]) == [0, 2000, 4000, 6000]
+
+
 @pytest.mark.parametrize("value, disabled", [("1", True), ("true", True), ("0", False), ("", False)])
 def test_progress_bar_honours_tqdm_disable(monkeypatch, value, disabled):
     """tqdm's notebook bar ignores TQDM_DISABLE, so train() reads it itself (tested notebooks set it)."""

@@ -37,8 +37,9 @@ class Critic(nn.Module):
         super().__init__()
         self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
         head_in = (config.feature_dim if pixels else in_dim) + action_dim
-        self.q1 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn)
-        self.q2 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn)
+        pnorm = config.critic_pnorm  # penultimate normalization (Bjorck et al. 2022), off by default
+        self.q1 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm)
+        self.q2 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm)
 
     def forward(self, features: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = torch.cat([self.trunk(features), action], dim=-1)

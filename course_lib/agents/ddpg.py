@@ -16,6 +16,19 @@ first 100k agent steps (500k for DrQ-v2's "medium" tasks) is added after it. Fro
 random shift per observation (K = M = 1), the encoder is trained by the critic only and shared by
 the target critic (DrQ-v2 has no target encoder), and an update happens every 2nd agent step.
 
+Saturation (Table 1's modern columns). Every actor update logs ``pre_tanh_max`` and
+``saturated_frac`` (:func:`course_lib.diagnostics.saturation_metrics`). DDPG has no entropy term
+pulling a saturated ``tanh(mu)`` back, and once ``|mu| > ~9`` its gradient is exactly 0 in float32.
+Two options from the authors' follow-up (Bjorck, Gomes, Weinberger, ICLR 2022) are available, both
+off by default: ``pnorm`` (penultimate normalization of the actor's and/or critic's heads,
+:class:`course_lib.nets.PenultimateNorm`) and ``pre_tanh_penalty`` (``c * mean(mu^2)`` added to
+the actor loss; the logged ``actor_loss`` is eq. (3)'s part without it).
+
+Pixels: frames are scaled as ``x/255 - 0.5`` (DrQ-v2's encoder). n-step windows: DrQ-v2's replay
+samples only full n-step windows of finished episodes; ours also samples the last ``n - 1`` steps
+of an episode with a shorter window (``k < n`` rewards, discount ``gamma^k``) and the episode in
+progress (see :mod:`course_lib.replay` and the fidelity notes in :mod:`course_lib.config`).
+
 From states the course's default is 1-step returns (as DrQ-v2 itself uses on walker tasks): with
 3-step returns, uncorrected for the exploration noise (std 1.0 at first), state DDPG stalled at a
 return of ~150 on cartpole_swingup in 48k frames; with 1-step returns it reached ~830 (seed 1).
@@ -31,6 +44,7 @@ from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, com
                                       optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
+from course_lib.diagnostics import saturation_metrics
 from course_lib.nets import ConvEncoder, Trunk, make_head
 
 __all__ = ["DDPGAgent", "DeterministicActor", "exploration_std", "noisy_action", "ddpg_target",
@@ -82,10 +96,14 @@ class DeterministicActor(nn.Module):
         self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
         head_in = config.feature_dim if pixels else in_dim
         self.head = make_head(config.actor_arch, head_in, action_dim, config.hidden_dim,
-                              config.actor_depth, config.actor_sn)
+                              config.actor_depth, config.actor_sn, penultimate_norm=config.actor_pnorm)
+
+    def pre_tanh(self, features: torch.Tensor) -> torch.Tensor:
+        """``mu`` before the tanh (what saturates, and what the pre-tanh penalty acts on)."""
+        return self.head(self.trunk(features))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.head(self.trunk(features)))
+        return torch.tanh(self.pre_tanh(features))
 
 
 # ------------------------------------------------------------------------------- the agent
@@ -181,13 +199,21 @@ class DDPGAgent:
                 "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
 
     def update_actor(self, features, std):
-        """Eq. (3): the actor's gradient is ``dQ/da * da/dtheta``, taken through the critic."""
-        action = noisy_action(self.actor(features), std, self.config.std_clip)
+        """Eq. (3): the actor's gradient is ``dQ/da * da/dtheta``, taken through the critic.
+
+        With ``pre_tanh_penalty = c > 0`` the actor minimizes ``actor_loss + c * mean(mu^2)``.
+        """
+        pre_tanh = self.actor.pre_tanh(features)
+        action = noisy_action(torch.tanh(pre_tanh), std, self.config.std_clip)
         q1, q2 = self.critic(features, action)
         actor_loss = ddpg_actor_loss(q1, q2)
+        loss = actor_loss
+        if self.config.pre_tanh_penalty > 0:
+            loss = actor_loss + self.config.pre_tanh_penalty * pre_tanh.pow(2).mean()
 
-        actor_grad_norm = optimizer_step(self.actor_opt, actor_loss, self.actor.parameters())  # critic: the path
+        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters())  # critic: the path
         return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
+                **saturation_metrics(pre_tanh),
                 "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm)}
 
     def update_target(self) -> None:

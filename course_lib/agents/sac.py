@@ -13,7 +13,12 @@ The paper (Sec. 2.2, 3.1) adopts DrQ and changes only the heads. One update, top
 3. ``update_target`` (every 2nd update): EMA of critic and encoder weights, tau = 0.01.
 
 The conv encoder (pixels) is trained by the critic loss only; the actor reads its features
-detached. Differences from DrQ's code, all deliberate and small: the K (and M) augmented copies are
+detached. Pixels are scaled as ``x/255`` (DrQ's ``Encoder.forward_conv``; DDPG uses DrQ-v2's
+``x/255 - 0.5``). Every actor update logs the saturation of ``tanh(mu)`` (``pre_tanh_max``,
+``saturated_frac``, :func:`course_lib.diagnostics.saturation_metrics`); the options ``pnorm``
+(penultimate normalization) and ``pre_tanh_penalty`` (``c * mean(mu^2)`` added to the actor loss,
+on the Gaussian's mean) from Bjorck et al. (ICLR 2022) are off by default. Differences from DrQ's
+code, all deliberate and small: the K (and M) augmented copies are
 batched into one forward pass; the actor update reuses the conv features computed for the critic
 update (DrQ recomputes them after the critic step).
 """
@@ -31,6 +36,7 @@ from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, com
                                       optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
+from course_lib.diagnostics import saturation_metrics
 from course_lib.nets import ConvEncoder, Trunk, make_head
 
 __all__ = ["SACAgent", "GaussianActor", "squashed_gaussian_log_prob", "sample_squashed_gaussian",
@@ -95,7 +101,7 @@ class GaussianActor(nn.Module):
         self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
         head_in = config.feature_dim if pixels else in_dim
         self.head = make_head(config.actor_arch, head_in, 2 * action_dim, config.hidden_dim,
-                              config.actor_depth, config.actor_sn)
+                              config.actor_depth, config.actor_sn, penultimate_norm=config.actor_pnorm)
         self.log_std_min, self.log_std_max = config.log_std_min, config.log_std_max
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -125,7 +131,7 @@ class SACAgent:
         self.updates = 0  # number of update() calls so far (sets the actor/target rhythm)
 
         if self.pixels:
-            self.encoder = ConvEncoder(obs_shape).to(self.device)
+            self.encoder = ConvEncoder(obs_shape, scaling="unit").to(self.device)  # DrQ: x / 255
             self.encoder_target = make_target(self.encoder)  # DrQ: the target critic has its own encoder
             self.augment = RandomShift(config.augment_pad)
             in_dim = self.encoder.out_dim
@@ -216,16 +222,19 @@ class SACAgent:
         action, log_prob = sample_squashed_gaussian(mu, log_std)
         q1, q2 = self.critic(features, action)
         actor_loss = sac_actor_loss(q1, q2, log_prob, self.alpha.detach())
+        loss = actor_loss
+        if self.config.pre_tanh_penalty > 0:  # Bjorck et al. 2022, on the mean of eq. (1)'s Gaussian
+            loss = actor_loss + self.config.pre_tanh_penalty * mu.pow(2).mean()
 
         # Only the actor's parameters get gradients; the critic is just the path (eq. 3).
-        actor_grad_norm = optimizer_step(self.actor_opt, actor_loss, self.actor.parameters())
+        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters())
 
         alpha_loss = temperature_loss(self.log_alpha, log_prob, self.target_entropy)
         self.alpha_opt.zero_grad(set_to_none=True)
         alpha_loss.backward()
         self.alpha_opt.step()
         return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
-                "alpha": self.alpha.detach(),
+                "alpha": self.alpha.detach(), **saturation_metrics(mu),
                 "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm, self.log_alpha.detach())}
 
     def update_target(self) -> None:
