@@ -10,7 +10,7 @@ default and a docstring, and ``python -m course_lib.train`` builds its argument 
 A field whose default is ``None`` means *auto*: its value depends on the agent and the observation
 type, taken from :data:`AUTO_DEFAULTS`:
 
-* ``--obs pixels``: the paper's settings, i.e. DrQ's for SAC and DrQ-v2's for DDPG (see COURSE.md;
+* ``--obs pixels``: the paper's settings, i.e. DrQ's for SAC and DrQ-v2's for DDPG (see the course plan;
   the paper's own appendix is not public, and the paper says it adopts those agents'
   hyperparameters, Sec. 3.1 and 5.3).
 * ``--obs state``: small settings chosen so that a run learns cartpole_swingup on one CPU core in
@@ -26,24 +26,24 @@ type, taken from :data:`AUTO_DEFAULTS`:
   ===================  ====================  =================  ==============================================
   field                paper (SAC / DDPG)    cpu                why
   ===================  ====================  =================  ==============================================
-  image_size           84                    48                 the conv encoder is ~90% of an update on a
-                                                                CPU; its work ~ pixels: 0.31x (4 convs work
-                                                                from 11x11 up; features 32x17x17)
+  image_size           84                    48                 the conv encoder's work grows with the pixels
+                                                                and dominates a CPU update: 0.31x (4 convs
+                                                                work from 11x11 up; features 32x17x17)
   batch_size           512 / 256             64                 update time ~ batch: 8x / 4x less
   hidden_dim           1024                  256                the heads' hidden matmuls cost 16x less
   action_repeat        2                     PlaNet's: 8        4x fewer agent steps (renders, updates) per
                                              cartpole, 2        frame on cartpole (DrQ's own value there),
                                              finger/walker,     the state runs' per-domain values elsewhere
                                              else 4
-  frames               500000                6250 agent steps   ~20 CPU-minutes for SAC (~0.2 s per update on
-                                             x repeat (50000    one core), ~6 for DDPG (updates every 2nd
-                                             on cartpole)       step, ~0.1 s each)
+  frames               500000                6250 agent steps   ~25 CPU-minutes for SAC (0.22 s per update on
+                                             x repeat (50000    one core), ~8 for DDPG (an update every 2nd
+                                             on cartpole)       step, 0.11 s each; bench_update, mlp2)
   std_decay_steps      100000 (500000)       200000 (1M)        DDPG's noise schedule kept in *frames*: DrQ-v2
   (DDPG)               agent steps           frames / repeat    decays over 100k steps x repeat 2 = 200k frames
   eval_episodes        10                    5                  evaluation is a large part of a short run
   eval_every_frames    10000                 625 steps x repeat a curve of 10 points, not two
   log_every_frames     5000                  250 steps x repeat train.csv rows at the same density
-  checkpoint_every_..  100000                2500 steps x rep.  a checkpoint every ~8 CPU-minutes
+  checkpoint_every_..  100000                2500 steps x rep.  2 checkpoints in a 6250-step run (for --resume)
   ===================  ====================  =================  ==============================================
 
 Fidelity notes (where this code knowingly differs from, or silently depends on, the references):
@@ -51,9 +51,10 @@ Fidelity notes (where this code knowingly differs from, or silently depends on, 
 * Pixel scaling: SAC's encoder scales frames as ``x/255`` (DrQ's ``Encoder.forward_conv``), DDPG's
   as ``x/255 - 0.5`` (DrQ-v2's ``Encoder.forward``): :class:`course_lib.nets.ConvEncoder` ``scaling``.
 * TF32: on CUDA, :class:`course_lib.train.Trainer` calls ``torch.set_float32_matmul_precision("high")``
-  (and ``cudnn.benchmark``), so float32 matmuls and convolutions run in TF32 (10-bit mantissa) on
-  Ampere and later GPUs: faster, and not bit-identical to a CPU run. DrQ and DrQ-v2 leave PyTorch's
-  defaults (TF32 convolutions, full-precision matmuls since PyTorch 1.12).
+  (and sets ``cudnn.benchmark``; ``course_lib.bench_update`` does the same), so float32 matmuls run
+  in TF32 (10-bit mantissa) on Ampere and later GPUs, as cuDNN convolutions already do by
+  PyTorch's default: faster, not bit-identical to a CPU run. The paper timed its agents on V100
+  GPUs (Table 3), which have no TF32: its runs were full float32.
 * Evaluation seed: the evaluation environment is seeded with ``seed + 10000``
   (``course_lib.train.EVAL_SEED_OFFSET``), so it starts from other states than training.
 * n-step windows at an episode's tail: :class:`course_lib.replay.ReplayBuffer` samples every step

@@ -39,10 +39,10 @@ __all__ = ["FIG3_FRAMES", "FIG3_SETTING", "MAX_RUNS", "LR_CHOICES", "REDRAW_SECO
            "fig3_tables", "plot_fig3", "show_fig3", "format_fig3_run", "Fig3Panel"]
 
 #: The panel's default frame budget. 16k frames = 1,000 seed steps + 3,000 updates at action
-#: repeat 4: 60 s of CPU at 20 ms per modern8+SN update, plus about 30 s for the environment,
-#: evaluations, logging and redraws (measured: 13.8 s + 31 redraws at 0.58 s), so about 1.5 minutes
-#: on one core; and past 12k frames, where the crashed runs of the stored experiment crashed.
-#: Change it here.
+#: repeat 4: 60 s of CPU at 20 ms per modern8+SN update, plus about 35 s for the environment,
+#: evaluations and logging (24 s measured with ``tools/bench_fig3_panel.py``) and about 20 redraws
+#: (0.6 s each), so about 1.5 minutes on one core; and past 12k frames, where the crashed runs of
+#: the stored experiment crashed. Change it here.
 FIG3_FRAMES = 16_000
 #: The stored CPU Fig. 3 experiment's settings (results/cpu_fig3/README.md), except that the live
 #: run evaluates and logs more often (which does not change the training itself).
@@ -55,7 +55,7 @@ MAX_RUNS = 4
 LR_CHOICES = (1e-3, 3e-3, 8e-3)
 #: Seconds between two live redraws of the panel (a redraw takes about a second of CPU, in the
 #: training thread); evaluations and the end of a run are always drawn.
-REDRAW_SECONDS = 3.0
+REDRAW_SECONDS = 5.0
 
 
 def fig3_config(depth: int = 8, sn: bool = False, lr: float = 8e-3, seed: int = 4, frames: int = FIG3_FRAMES,
@@ -129,6 +129,9 @@ def plot_fig3(runs: dict, axes=None, frame_budget: int | None = None):
         groups = [label for label in runs if label in set(train["config"])]  # a new run may have no row yet
         plots.plot_training_dynamics(train, curves if len(curves) else None, groups=groups, show_runs=False,
                                      axes=axes)
+        for ax in axes:  # one run per label: "(n=1)" says nothing
+            for text in (ax.get_legend().get_texts() if ax.get_legend() else []):
+                text.set_text(text.get_text().removesuffix(" (n=1)"))
     else:
         for ax, title in zip(axes, ("critic loss, eq. (2)", "eval return", "actor gradient norm",
                                     "critic gradient norm")):

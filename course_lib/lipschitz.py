@@ -35,7 +35,7 @@ __all__ = [
     "head_parameter_count", "heads_table", "agent_weight_table", "HeadReport", "head_report",
 ]
 
-FEATURE_DIM = 50  # DrQ's encoder feature size (COURSE.md: Linear -> LayerNorm -> tanh to 50-d)
+FEATURE_DIM = 50  # DrQ's encoder feature size (Linear -> LayerNorm -> tanh to 50-d)
 ACTION_DIM = 6  # e.g. walker / cheetah; the critic input is [phi(s) || a] of size 56
 
 

@@ -48,7 +48,7 @@ TASK_NAMES = {
 }
 
 # Settings the paper states itself, each with where it says so. Everything else (learning rates,
-# replay size, ...) comes from DrQ / DrQ-v2, see COURSE.md: the paper's appendices are not public.
+# replay size, ...) comes from DrQ / DrQ-v2: the paper's appendices are not public.
 SETTINGS = {
     "frames": 500_000,  # Sec. 3.1 "evaluate after 500,000 samples"; Table 1 "after 0.5 million frames"
     "seeds": 10,  # Sec. 3.1 "We evaluation over ten seeds"; Tables 1, 2 "averaged over 10 seeds"

@@ -48,6 +48,7 @@ the command exits with status 1. Bad input exits with status 2 and a one-line er
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -148,8 +149,11 @@ def prepare(config: TrainConfig) -> tuple[TrainConfig, torch.device, dict | None
                 f"{stored.get('task')}, status {stored.get('status')}); pass --resume to continue it "
                 "or choose another --out")
         mine = cfg.to_dict()
-        differing = [f"{k}={mine[k]!r} (stored {stored.get(k)!r})" for k in mine
-                     if k not in RESUME_MAY_CHANGE and stored.get(k) != mine[k]]
+        # A run stored before an option existed ran with that option's default.
+        defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        differing = [f"{k}={mine[k]!r} (stored {stored.get(k, defaults[k])!r})" for k in mine
+                     if k not in RESUME_MAY_CHANGE and (k in stored or defaults[k] is not None)
+                     and stored.get(k, defaults[k]) != mine[k]]
         if differing:
             raise ValueError(f"--resume: these settings differ from the run stored in {out}: "
                              f"{', '.join(differing)}; drop them or choose another --out")

@@ -626,7 +626,7 @@ def plot_soft_report(report: tabular.SoftReport, fig) -> None:
     fig.colorbar(image, ax=axes[1], label="entropy of pi(.|s) (nats)")
     axes[1].set_xticks([])
     axes[1].set_yticks([])
-    axes[1].set_title("higher alpha, more random policy", fontsize=9)
+    axes[1].set_title("entropy per state: most certain next to G and P", fontsize=9)
     axes[0].title.set_fontsize(9)
 
 

@@ -28,12 +28,16 @@
 #
 # 1. from Q-learning to continuous actions: why we need an actor, and the gradient of eq. (3);
 # 2. the actor's distribution, eq. (1): a tanh-squashed Gaussian and its log-probability;
-# 3. the critic's loss, eq. (2): the soft Bellman residual, twin critics, target networks;
-# 4. the actor's loss: SAC's and DDPG's, both differentiated through the critic;
-# 5. training SAC and DDPG on `cartpole_swingup` from states, with learning curves.
+# 3. the critic: the maximum-entropy objective, soft values, the soft Bellman residual of eq. (2);
+# 4. the actor's loss: SAC's and DDPG's, both differentiated through the critic, and the temperature;
+# 5. the two algorithms line by line (pseudocode);
+# 6. training SAC and DDPG on `cartpole_swingup` from states, with learning curves;
+# 7. overestimation: one critic against the minimum of two, measured;
+# 8. target networks and the deadly triad, measured.
 #
-# **Exercises** (`exercises/ex02_actor_critic.py`, 5 points): `soft_bellman_target` (1),
-# `squashed_gaussian_log_prob` (2), `ddpg_actor_loss` (1), `soft_update` (1). Each section has a
+# **Exercises** (`exercises/ex02_actor_critic.py`, 8 points, in the order the notebook uses them):
+# `squashed_gaussian_log_prob` (2), `soft_value` (1), `soft_bellman_target` (1), `soft_update` (1),
+# `ddpg_actor_loss` (1), `temperature_loss` (1), `smoothed_target_action` (1). Each section has a
 # check cell that tells you at once whether your function is right; the reference implementations
 # are in `course_lib/agents/sac.py`, `ddpg.py` and `common.py` (peek only after trying!).
 
@@ -741,7 +745,7 @@ rows = []
 for name, (table, column) in estimates.items():
     rows.append({"agent": name, "critic's estimate": table[column].mean(), "Monte Carlo return": table.mc_return.mean(),
                  "estimate - return": (table[column] - table.mc_return).mean()})
-print(pd.DataFrame(rows).round(1).to_string(index=False))
+print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for (name, (table, column)), color in zip(estimates.items(), ("C3", "C0")):

@@ -361,7 +361,11 @@ print(f"smallest u^T W v / sigma_max seen: {worst:.3f} (the estimate is never ab
 # **at least** 1, a few percent above 1 while the estimate lags. SN keeps every layer *near* 1; it
 # does not guarantee $\le 1$ at every step. (`normalized_sigma` in the table returned by
 # `L.track_sigma_during_training` is that norm.) For eq. (5) this means a product of factors slightly
-# above 1: harmless at depth 4, worth knowing at depth 50.
+# above 1: harmless at depth 4, worth knowing at depth 50. Two caveats of notebook 03 carry over
+# unchanged: eq. (5)'s bound on the *output*, $\|Q(s)\| \le (\|A(s)\| + \|\phi(s)\|)\prod_i \|w_i\|$,
+# holds as printed only for zero biases (SN bounds the slope, not $Q(0)$), and in the modern heads
+# LayerNorm's $\max|\gamma|/\sqrt{\mathrm{var}(x) + \epsilon}$ is an upper bound on its Jacobian's norm,
+# which SN does not touch.
 
 # %% [markdown]
 # ## Questions

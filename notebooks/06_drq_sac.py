@@ -28,17 +28,17 @@
 # 1. what the agent sees: stacks of rendered frames;
 # 2. random-shift augmentation (**exercise**);
 # 3. the convolutional encoder and the heads on top of it;
-# 4. a replay memory that stores each frame once;
+# 4. a replay memory that stores each frame once (**exercise**);
 # 5. one DrQ update: eq. (2) averaged over augmented views (**exercises**);
 # 6. training, with a panel that plots as it learns.
 #
 # **Pixel learning is a GPU job.** One DrQ update at the paper's batch of 512 takes more than ten
 # seconds on a 2-core laptop CPU and about a tenth of a second on the paper's V100 GPU (Table 3), and
-# the paper trains for 500,000 frames (about 250,000 updates). On a CPU this notebook runs a *quick* budget that shows every piece working, not an agent
-# that learns; with a GPU the panel below trains with the paper's settings.
+# the paper trains for 500,000 frames (about 250,000 updates). On a CPU this notebook trains with a reduced-cost setting (`profile="cpu"`: smaller frames, heads and batch) long enough to see the
+# return start to move; with a GPU the panel below trains with the paper's settings.
 #
-# **Exercises** (`exercises/ex06_drq.py`, 4 points): `random_shift` (2), `drq_target` (1),
-# `drq_critic_loss` (1).
+# **Exercises** (`exercises/ex06_drq.py`, 5 points): `random_shift` (2), `stack_frames` (1),
+# `drq_target` (1), `drq_critic_loss` (1).
 
 # %%
 import os
@@ -276,8 +276,8 @@ checks.check("ex06_drq.drq_critic_loss")
 #
 # The whole agent is `course_lib.agents.sac.SACAgent`. One call of `SACAgent.update` on a batch of
 # $B$ transitions $(\mathbf s, \mathbf a, r, d, \mathbf s')$ from replay, where $d$ is $\gamma$ times
-# the environment's discount, $\xi$ the encoder's weights, $\theta_1, \theta_2$ the critics' (with
-# their trunk), $\psi$ the actor's, and bars mark the target copies:
+# the environment's discount, $\xi$ the encoder's weights, $\theta_1, \theta_2$ the two critics' (with
+# their shared trunk), $\psi$ the actor's, and bars mark the target copies ($\bar\xi$, `xibar`):
 #
 # ```text
 # Algorithm: one DrQ update (SACAgent.update)                    K = M = 2, tau = 0.01
@@ -285,7 +285,7 @@ checks.check("ex06_drq.drq_critic_loss")
 #  2  with no gradient, for k = 1..K:                     # K views of s'
 #  3      v_k      = shift_k(s')
 #  4      a'_k     ~ pi_psi( . | f_xi(v_k))                # the actor reads the ONLINE encoder
-#  5      y_k      = r + d * ( min_i Qbar_i(fbar_xi(v_k), a'_k) - alpha * log pi_psi(a'_k | f_xi(v_k)) )
+#  5      y_k      = r + d * ( min_i Qbar_i(f_xibar(v_k), a'_k) - alpha * log pi_psi(a'_k | f_xi(v_k)) )
 #  6  y = (1/K) * sum_k y_k                                # the K-averaged target (exercise 3)
 #  7  L_Q = sum_{m=1..M} sum_{i=1,2} mean_b (Q_theta_i(phi_m, a) - y)^2     # exercise 4
 #  8  one Adam step on (theta_1, theta_2, xi) for L_Q      # the encoder learns from eq. (2) only

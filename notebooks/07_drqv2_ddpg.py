@@ -32,7 +32,12 @@
 # 2. **n-step returns**, worked through on a real replay buffer;
 # 3. the **exploration schedule**: noise with a standard deviation that decays over training;
 # 4. the **Table 1 setting**: the paper's numbers and the command that trains one cell of it on a GPU;
-# 5. a quick run on the CPU.
+# 5. **the saturated actor**: why a deep DDPG actor's tanh gets stuck, why SAC resists it, and the
+#    fix of the follow-up paper (penultimate normalization), with measured runs;
+# 6. a quick run on the CPU.
+#
+# Exercises (`exercises/ex07_drqv2.py`, each with a check cell where its concept is taught):
+# `n_step_target` (section 2), `exploration_std` (section 3), `penultimate_normalize` (section 5).
 
 # %%
 import os
@@ -65,10 +70,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import paper, widgets
+from pathlib import Path
+
+from course_lib import checks, paper, results, widgets
 from course_lib.agents.ddpg import exploration_std, noisy_action
 from course_lib.config import DRQV2_MEDIUM_TASKS, TrainConfig
 from course_lib.envs import TABLE1_TASKS
+from course_lib.nets import make_head
 from course_lib.replay import ReplayBuffer
 
 # %% [markdown]
@@ -144,6 +152,28 @@ print(pd.DataFrame([rows[t] for t in sorted(rows)]).to_string(index=False))
 # **Question.** At a *terminal* state (dm_control's discount 0, e.g. a robot that fell over in some
 # other suites) what should `discount` become, and why must the window stop there?
 #
+# <details><summary>Answer</summary>
+#
+# `discount` must become 0: after a terminal state there is no future reward, so the target is just
+# the rewards collected up to it, $y = \sum_{j<k} \gamma^j r_{t+j}$, with no $\hat Q$ term. The
+# window must not add rewards beyond it either: the steps stored after a terminal state belong to
+# the *next* episode, which the action $\mathbf a_t$ did not cause; adding them (or bootstrapping
+# from the next episode's first state) would teach the critic values that do not exist. Our buffer
+# multiplies the running discount by dm_control's $d = 0$, which zeroes both the later rewards and
+# the bootstrap, and it ends every window at an episode's last step.
+#
+# </details>
+#
+# **Exercise** (1 point): write `n_step_target(rewards, discounts, steps, bootstrap_value, gamma)`,
+# the target $y = \sum_{j<k} \gamma^j (\prod_{i<j} d_i)\, r_{t+j} + \gamma^k (\prod_{j<k} d_j)\,
+# \hat Q$ for a batch of windows of $k \le n$ steps, ignoring whatever the arrays hold past step
+# $k$. It is what the buffer's `reward` and `discount` give followed by `ddpg_target`.
+
+# %%
+checks.check("ex07_drqv2.n_step_target")
+
+# %% [markdown]
+#
 # ## 3. The exploration schedule
 #
 # DDPG explores by adding noise to its deterministic action. DrQ-v2 starts with a large standard
@@ -186,8 +216,19 @@ for ax, (std, clip, title) in zip(axes, [(1.0, None, "exploring at step 0 (sigma
     ax.hist(noisy_action(mu, std, clip).squeeze().numpy(), bins=80, range=(-1, 1), density=True)
     ax.axvline(0.9, color="black", linestyle=":")
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel("action")
+    ax.set_xlabel("action (clipped to [-1, 1])")
+axes[0].set_ylabel("probability density")
+fig.suptitle("Noise around tanh(mu) = 0.9 (dotted): wide early, narrow later, at most ±0.3 in the target",
+             fontsize=11, y=1.04)
 plt.show()
+
+# %% [markdown]
+# **Exercise** (1 point): write `exploration_std(step, start, end, duration)`, DrQ-v2's
+# `linear(start, end, duration)` schedule plotted above (agent steps; constant at `end` after
+# `duration`, and at `start` before step 0).
+
+# %%
+checks.check("ex07_drqv2.exploration_std")
 
 # %% [markdown]
 # ## 4. The Table 1 setting
@@ -222,7 +263,228 @@ print(table1.pivot(index="task", columns="method", values="mean ± pm")[["MLP", 
 #
 # Notebook 09 reads such runs and puts our numbers next to the paper's, with standard errors.
 #
-# ## 5. A quick run on the CPU
+# ## 5. The saturated actor
+#
+# Table 1's striking column is *modern without SN*: close to a random policy on every task. One
+# mechanism behind it is specific to DDPG's actor, $\mathbf a = \tanh(\mu_\theta(\mathbf s))$. The
+# actor's gradient (eq. 3) passes through the tanh:
+#
+# $$\nabla_\theta\, Q(\mathbf s, \tanh \mu_\theta(\mathbf s)) = \frac{\partial Q}{\partial \mathbf a}
+#   \cdot \big(1 - \tanh^2 \mu_\theta(\mathbf s)\big) \cdot \nabla_\theta \mu_\theta(\mathbf s).$$
+#
+# Once $|\mu|$ is large, $1 - \tanh^2\mu \approx 4 e^{-2|\mu|}$ is tiny ($2.5 \cdot 10^{-5}$ at
+# $|\mu| = 6$): the action is pinned at $\pm 1$, and whatever the critic says, the actor can no
+# longer move. We call such an actor *saturated*. Three ingredients push a deep modern actor there:
+#
+# - **Adam moves every weight by about the learning rate.** Adam divides the gradient by a running
+#   estimate of its own size; on the first step the update of every weight is exactly
+#   $\mathrm{lr} \cdot \mathrm{sign}(g)$, however small $g$ is. A weight whose gradient is $10^{-6}$
+#   moves as far as one whose gradient is 1.
+# - **The residual stream is large.** In a modern head (Sec. 3.2) each block adds a branch that
+#   starts with a LayerNorm, so each branch's output has entries of order 1 whatever the input's
+#   scale; summed over the blocks, the stream entering the last Linear has entries $\sim 1$ and a
+#   norm $\sim \sqrt{\text{width}}$, several times an MLP's. One Adam step on the last Linear alone
+#   moves $\mu$ by up to $\mathrm{lr} \cdot \|\mathbf h\|_1$ ($\mathbf h$ the features it reads), and
+#   every other layer moves the stream itself.
+# - **Nothing pulls a saturated tanh back.** DDPG's loss is $-Q$ only. If the critic, early in
+#   training, prefers large actions in some direction, the actor goes there in a few steps, and
+#   from then on its gradient is too small to come back when the critic changes its mind.
+#
+# A small measurement: a fresh actor head (5 state inputs, width 64, the course's initialisation)
+# and a critic that always prefers a larger action ($\partial Q / \partial a = 1$), 10 Adam steps
+# at lr $10^{-3}$ on one batch of 256 states. The last column is what the last Linear alone can add
+# to $|\mu|$ in one step.
+
+# %%
+def max_pre_tanh_under_adam(arch, depth, pnorm, steps=10, lr=1e-3, seed=0):
+    """max |mu| over a batch before each of ``steps`` Adam steps on ``-mean(tanh(mu))`` (and after the last)."""
+    torch.manual_seed(seed)
+    head = make_head(arch, 5, 1, hidden_dim=64, depth=depth, penultimate_norm=pnorm)
+    last = [m for m in head.modules() if isinstance(m, torch.nn.Linear)][-1]
+    states = torch.randn(256, 5)
+    features = []  # what the last Linear reads at init: its inputs, recorded by a hook
+    hook = last.register_forward_hook(lambda module, inputs, output: features.append(inputs[0].detach()))
+    head(states)
+    hook.remove()
+    opt = torch.optim.Adam(head.parameters(), lr=lr)
+    trace = []
+    for _ in range(steps):
+        mu = head(states)
+        trace.append(mu.abs().max().item())
+        loss = -torch.tanh(mu).mean()  # the critic's gradient dQ/da = 1 everywhere
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    trace.append(head(states).abs().max().item())
+    return trace, lr * features[0].abs().sum(dim=1).mean().item()
+
+
+rows = {}
+for name, arch, depth, pnorm in (("mlp2", "mlp", 2, False), ("modern2", "modern", 2, False),
+                                 ("modern2 + penultimate norm", "modern", 2, True)):
+    trace, output_step = max_pre_tanh_under_adam(arch, depth, pnorm)
+    rows[name] = {"max|mu| at init": round(trace[0], 2), "after 1 step": round(trace[1], 2),
+                  "after 10 steps": round(trace[-1], 2), "lr * ||h||_1 (last Linear)": round(output_step, 4)}
+demo = pd.DataFrame(rows).T
+print(demo.to_string())
+assert demo.loc["modern2", "after 10 steps"] > 3 * demo.loc["mlp2", "after 10 steps"]
+assert demo.loc["modern2 + penultimate norm", "after 10 steps"] < demo.loc["modern2", "after 10 steps"] / 3
+
+# %% [markdown]
+# The modern actor starts with a larger $|\mu|$ and grows it by ~0.5 per step; after 10 steps
+# $\tanh(\mu)$ is within $10^{-5}$ of $\pm 1$ for its largest entries. The MLP moves by a few
+# hundredths per step. On real training batches the same happens: in pixel DDPG with a modern
+# actor, 99% of the action entries are past $|\tanh| = 0.99$ after 3 updates (without SN; after 8
+# with SN), and the actor's gradient norm falls by four orders of magnitude within 10 updates.
+#
+# **Why SAC resists it.** SAC's actor is a squashed Gaussian, $\mathbf a = \tanh(\mathbf u)$ with
+# $\mathbf u \sim \mathcal N(\mu, \sigma^2)$, and its loss contains $\alpha \log \pi(\mathbf a \mid
+# \mathbf s)$ with the change-of-variables term
+#
+# $$\log \pi(\mathbf a \mid \mathbf s) = \log \mathcal N(\mathbf u; \mu, \sigma^2) - \sum_i
+#   \log\big(1 - \tanh^2 u_i\big).$$
+#
+# A saturated sample makes the last term large (the density of $\mathbf a$ piles up at $\pm 1$), so
+# the entropy bonus penalizes it, and its gradient $\partial/\partial u \,[-\log(1 - \tanh^2 u)] =
+# 2 \tanh u$ does *not* vanish as $|u|$ grows: it tends to $\pm 2$. The critic's pull through
+# $1 - \tanh^2 u$ dies out; the entropy term's pull back does not.
+
+# %%
+u = np.linspace(0, 8, 400)
+plt.semilogy(u, 1 - np.tanh(u) ** 2, label="DDPG: 1 - tanh(u)^2, the factor in the actor's gradient")
+plt.semilogy(u, 2 * np.tanh(u), label="SAC: d/du of -log(1 - tanh(u)^2), the entropy term's pull")
+plt.xlabel("pre-tanh action u (unitless)")
+plt.ylabel("gradient factor (log scale)")
+plt.title("Past |u| ~ 3 DDPG's actor gradient vanishes; SAC's entropy term keeps pulling back")
+plt.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# **What the follow-up changed.** The same first author's follow-up (Bjorck, Gomes & Weinberger,
+# "Is High Variance Unavoidable in RL? A Case Study in Continuous Control", ICLR 2022) traces
+# DrQ-v2's outlier runs (seeds that never learn) to exactly this: saturating actors. It adds two
+# fixes: (a) **penultimate normalization**, scaling the features entering a head's last Linear to
+# unit L2 norm, $\mathbf h \mapsto \mathbf h / \|\mathbf h\|$, so every output of that layer is
+# bounded by its weight row's norm, $|\mu_i| \le \|\mathbf w_i\| + |b_i|$, whatever the stream
+# below does; and (b) a **penalty on the mean squared pre-tanh action**, $C \cdot
+# \mathrm{mean}(\mu^2)$ added to the actor's loss, a restoring force that, like SAC's entropy
+# term, does not vanish. `course_lib.nets.PenultimateNorm` is (a); the training CLI has
+# `--pnorm actor|critic|both` and `--pre-tanh-penalty C`.
+#
+# **Exercise** (1 point): write `penultimate_normalize(x, eps)`, $\mathbf x / \max(\|\mathbf x\|_2,
+# \varepsilon)$ over the last dimension, differentiable.
+
+# %%
+checks.check("ex07_drqv2.penultimate_normalize")
+
+# %% [markdown]
+# **Measured: state DDPG with a modern actor, with and without penultimate normalization.** The
+# course's stored runs: DDPG from states (hidden width 64, batch 256, lr $10^{-3}$, 1-step returns,
+# exploration std 1.0 to 0.1 over 5000 agent steps), a modern critic of 4 blocks and a modern actor
+# of 2, 3 seeds, on cartpole_swingup (48k frames) and ball_in_cup_catch (24k frames), each with and
+# without penultimate normalization in the actor. Every run logs, per 1000 frames, the largest
+# $|\mu|$ over the training batch (`pre_tanh_max`) and the fraction of action entries past
+# $|\tanh| = 0.99$ (`saturated_frac`, `course_lib.diagnostics.saturation_metrics`).
+
+# %%
+SATURATION_RUNS = Path("../results/ddpg_saturation/runs")
+sat_runs = results.load_runs(SATURATION_RUNS)
+train_logs = {run.run_dir: pd.read_csv(Path(run.run_dir) / "train.csv") for run in sat_runs.itertuples()}
+modern = sat_runs[sat_runs["config"] == "modern4"]
+curves = results.load_curves(modern)
+
+fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex="col")
+colors = {"none": "tab:red", "actor": "tab:blue"}
+styles = ["-", "--", ":"]
+for col, task in enumerate(["cartpole_swingup", "ball_in_cup_catch"]):
+    for pnorm in ("none", "actor"):
+        group = modern[(modern["task"] == task) & (modern["pnorm"] == pnorm)]
+        for i, run in enumerate(group.itertuples()):
+            curve, log = curves[curves["run_dir"] == run.run_dir], train_logs[run.run_dir]
+            style = dict(color=colors[pnorm], linestyle=styles[i], lw=1.3)
+            axes[0, col].plot(curve["frame"], curve["eval_return"], marker="o", ms=3, **style)
+            axes[1, col].plot(log["frame"], 100 * log["saturated_frac"], **style)
+    axes[0, col].set_title(task, fontsize=10)
+    axes[1, col].set_xlabel("environment frames")
+axes[0, 0].set_ylabel("evaluation return")
+axes[1, 0].set_ylabel("action entries with |tanh| > 0.99 (%)")
+handles = [plt.Line2D([], [], color=colors["none"], label="no penultimate norm"),
+           plt.Line2D([], [], color=colors["actor"], label="actor penultimate norm")] + \
+          [plt.Line2D([], [], color="gray", linestyle=s, label=f"seed {i + 1}") for i, s in enumerate(styles)]
+axes[0, 1].legend(handles=handles, fontsize="small", loc="upper left")
+fig.suptitle("DDPG, modern4 critic / modern2 actor: the runs stuck at 100% saturation are the low ones; "
+             "with actor penultimate norm none is stuck", fontsize=11)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# And the whole set, including SN and penultimate normalization in the critic too: the return at
+# the budget (mean ± one standard error over seeds, as in notebook 09), the share of a run's logged
+# intervals in which the actor was saturated (> 99% of its action entries past 0.99) and *stuck*
+# (also an actor gradient norm below $10^{-4}$), and the largest $|\mu|$ logged.
+
+# %%
+def saturation_of(run_dir):
+    log = train_logs[run_dir]
+    saturated = log["saturated_frac"] > 0.99
+    return {"saturated logs": saturated.mean(), "stuck logs": (saturated & (log["actor_grad_norm"] < 1e-4)).mean(),
+            "max |mu|": log["pre_tanh_max"].max()}
+
+
+table = pd.concat([results.summary(group, budget, by=["pnorm"])
+                   for (task, budget), group in sat_runs.groupby(["task", "frames"])])
+per_run = pd.DataFrame([{**saturation_of(run.run_dir), "task": run.task, "config": run.config, "pnorm": run.pnorm}
+                        for run in sat_runs.itertuples()])
+table = table.merge(per_run.groupby(["task", "config", "pnorm"], as_index=False).mean(numeric_only=True),
+                    on=["task", "config", "pnorm"])
+table["return (mean ± s.e.)"] = [f"{m:.1f} ± {s:.1f}" if n > 1 else f"{m:.1f} (1 seed)"
+                                  for m, s, n in zip(table["mean"], table["se"], table["n"])]
+for column in ("saturated logs", "stuck logs"):
+    table[column] = [f"{v:.0%}" for v in table[column]]
+table["max |mu|"] = table["max |mu|"].round(1)
+print(table[["task", "config", "pnorm", "frame_budget", "return (mean ± s.e.)", "n", "saturated logs",
+             "stuck logs", "max |mu|"]].to_string(index=False))
+stuck = per_run.groupby(["task", "config", "pnorm"])["stuck logs"].mean()
+assert stuck[("ball_in_cup_catch", "modern4", "none")] > 0.5 and stuck[("cartpole_swingup", "modern4", "none")] > 0
+assert (stuck.xs("actor", level="pnorm") == 0).all()
+
+# %% [markdown]
+# What this evidence shows, and what it does not:
+#
+# - **Stuck actors are the outlier runs.** On cartpole_swingup one of three modern seeds (seed 2)
+#   is saturated and stuck from ~9k to ~37k frames, its return flat at ~75 while the other two reach
+#   ~870; on ball_in_cup_catch all three modern seeds are stuck from ~8k frames to the end.
+# - **Penultimate normalization of the actor fixes it here**: no logged interval of any run is
+#   stuck, and the returns rise (cartpole 862 ± 5 against 664 ± 205; ball_in_cup 681 ± 243 against
+#   266 ± 67, one seed of three still low without being saturated). Many action entries still sit
+#   past 0.99 (a swing-up likes full force), but never all of them, and the gradient stays alive.
+# - **SN alone also avoided it on cartpole** (860 ± 6, no stuck interval), and adding actor
+#   normalization to SN changes little.
+# - **Normalization in the critic hurt** (one run, 186 against ~870): with unit-norm features,
+#   $|Q| \le \|\mathbf w\| + |b|$, and Adam grows that norm by at most ~lr·$\sqrt{64}$ per update,
+#   too slowly to reach returns of several hundred within the run. Whether the follow-up's critic
+#   variant adds a scale we have not checked.
+# - These are **state-based CPU runs** with 3 seeds and 24k-48k frames, not the paper's pixel
+#   setting (84×84 frames, width 1024, 500k frames, 10 seeds). They show the mechanism and the fix
+#   on a small scale; they do not measure Table 1.
+#
+# **Question.** SN (notebooks 04-05) bounds every layer's Lipschitz constant, yet at initialisation
+# every orthogonally initialised layer already has $\sigma_{\max} = 1$, so SN changes nothing at the
+# start. Why can SN still help against saturation later, and why can it not guarantee it?
+#
+# <details><summary>Answer</summary>
+#
+# SN acts on how the weights *grow*: each normalized layer stays at $\sigma_{\max} \le 1$ however
+# far Adam moves its entries, so the residual branches cannot amplify the stream as training goes
+# on, and $|\mu|$ grows more slowly (in the probe on pixels, saturation came at update 8 instead of
+# 3). But SN leaves the first and last Linear unnormalized (Sec. 5.1) and does not touch the stream's
+# size set by the LayerNorm-ed branches, so the last Linear can still scale $\mu$ up until the tanh
+# saturates: SN delays it, it does not forbid it. Penultimate normalization bounds $|\mu|$ directly by
+# the last layer's weights, which Adam can grow only by ~lr per step.
+#
+# </details>
+#
+# ## 6. A quick run on the CPU
 #
 # The same function as notebook 06's panel, with `agent="ddpg"`, DrQ-v2's own head (`mlp`, depth 2)
 # and the quick budget (800 frames, batch 8): the pipeline end to end, not learning. Try
@@ -252,3 +514,26 @@ print(f"status {result.status}, {result.frames_done} frames, {len(result.eval)} 
 #    cartpole sparse). Using notebook 03's bound (eq. 5), explain why the actor's updates (eq. 3)
 #    might be the first thing to break in a deep critic.
 # 3. Why might n-step returns make a deep critic's instability worse, or better?
+#
+# <details><summary>Answer</summary>
+#
+# 1. The **exploration noise** with its schedule $\sigma(t)$ (1.0 decaying to 0.1): it is set by
+#    hand rather than learned as SAC's $\alpha$ is, and it acts only on the actions taken in the
+#    environment (and, clipped, in the target), not on the actor's loss. So, unlike $\alpha$, it
+#    does nothing to keep the actor's own output away from a saturated tanh (section 5).
+# 2. The actor learns only through the critic: eq. (3) is $\partial Q / \partial \mathbf a$ times
+#    the actor's Jacobian. Eq. (5) bounds the critic's Lipschitz constant, and with it
+#    $\|\partial Q / \partial \mathbf a\|$, by the product of its layers' spectral norms; in a deep
+#    critic without SN that product can grow large as training moves the weights, so the actor's
+#    gradients become large and erratic long before the critic's own loss shows a problem, and a
+#    few large steps are enough to push a deterministic tanh actor into saturation, from which it
+#    does not return (section 5). SAC's critic has the same problem, but its entropy term pulls the
+#    actor back.
+# 3. Worse: a target of $n$ real rewards has a larger scale and variance (more random rewards,
+#    collected by an older policy), and larger, noisier targets mean larger critic gradients, which
+#    a deep unnormalized critic amplifies. Better: only one bootstrap every $n$ steps, discounted by
+#    $\gamma^n$, so errors of $\hat Q$ feed back into the target less (the deadly triad's
+#    bootstrapping is weaker), and real reward reaches the critic $n$ times faster, so it depends less
+#    on its own, possibly diverging, estimates. Which effect wins is an empirical question.
+#
+# </details>

@@ -35,12 +35,13 @@
 #
 # This notebook
 #
-# 1. trains two small agents live (a minute) and looks at what every run logs (`train.csv`);
+# 1. trains Fig. 3's setting at CPU scale live, with a panel to toggle critic depth and SN and watch
+#    the four curves, and looks at what every run logs (`train.csv`);
 # 2. explains why the gradient through the critic can explode, linking back to notebooks
-#    [03](03_lipschitz.ipynb) (eq. 5) and [04](04_power_iteration.ipynb) (SN);
-# 3. shows our **CPU-scale Fig. 3 experiment** (`results/cpu_fig3/`): a deep modern critic with and
-#    without SN, 3+ seeds each, and the search for a setting where the paper's failure shows. We report
-#    what we found, whichever way it came out;
+#    [03](03_lipschitz.ipynb) (eq. 5) and [04](04_power_iteration.ipynb) (SN), with a toy that runs in
+#    seconds;
+# 3. reads our stored **CPU-scale Fig. 3 experiment** (`results/cpu_fig3/`): a deep modern critic with
+#    and without SN, and two MLPs, five seeds each, and what it does and does not show;
 # 4. measures what SN changes: spectral norms per layer, gradient norms, the critic's slope.
 
 # %%
@@ -196,20 +197,28 @@ toy_panel
 # %%
 toy_runs = {**toy.run_toy_pair(depth=8), **toy.run_toy_pair(depth=2)}
 toy_table = toy.toy_summary(toy_runs)
+
+# %% [markdown]
+# Its numbers, like a live agent's, depend on the machine's floating point in their last digits,
+# so the notebook tests do not compare the table and the figure; the cell after them checks the
+# facts the text relies on.
+
+# %% tags=["nbval-ignore-output"]
 with pd.option_context("display.float_format", "{:.3g}".format):
     print(toy_table.to_string())
 fig = toy.plot_toy(toy_runs)
 fig.suptitle("Toy: without SN the eq. (5) bound grows with every update, and faster when deeper; "
              "the measured slope does not follow", y=1.04, fontsize=10)
 plt.show()
+
+# %%
 bound = toy_table["bound last"]
-print(f"bound after {toy_table['updates'].iloc[0]} updates, depth 8: {bound['mlp8']:.3g} without SN, "
-      f"{bound['mlp8+sn']:.3g} with SN (depth 2: {bound['mlp2']:.3g} and {bound['mlp2+sn']:.3g})")
 print("the bound holds in every logged row (max |dQ/da| <= product of norms):",
       all(bool((t["dq_da_max"] <= t["sigma_product"]).all()) for t in toy_runs.values()))
 print("every bound starts at 1 (orthogonal initialization):", bool(np.allclose(toy_table["bound first"], 1, atol=1e-4)))
 print("without SN the deep bound grew more than 100x; with SN it ends below the shallow critic's without SN:",
       bool(toy_table.loc["mlp8", "bound growth"] > 100 and bound["mlp8+sn"] < bound["mlp2"]))
+print("without SN the bound of 8 layers ends more than 20x that of 2:", bool(bound["mlp8"] > 20 * bound["mlp2"]))
 
 # %% [markdown]
 # What the toy shows is eq. (5)'s *room*. At initialization every layer is orthogonal, so the bound
@@ -387,6 +396,12 @@ if crashed_keys:
     print(f"actor gradient growth before a crash: {fast[list(crashed_keys)].min():.2f} to "
           f"{fast[list(crashed_keys)].max():.2f} decades / 1k frames; in every other run at most "
           f"{others.abs().max():.2f} in size")
+alpha_max = train_logs.groupby(["config", "seed"])["alpha"].max()
+alpha_crashed = alpha_max[[k in crashed_keys for k in alpha_max.index]]
+alpha_others = alpha_max[[k not in crashed_keys for k in alpha_max.index]]
+if crashed_keys:
+    print(f"SAC's temperature alpha (starts at 0.1): largest logged value {alpha_crashed.min():.2g} to "
+          f"{alpha_crashed.max():.2g} in the crashed runs, at most {alpha_others.max():.2g} in every other run")
 ends = plots.diagnostics_summary(train_logs).set_index("config")
 print(f"actor gradient over the last quarter of the runs: SN {ends.loc['modern8+sn', 'actor_grad_end']:.2f}, "
       f"mlp2 {ends.loc['mlp2', 'actor_grad_end']:.2f}; critic loss: SN {ends.loc['modern8+sn', 'critic_loss_end']:.3g}, "
@@ -402,9 +417,10 @@ print(f"actor gradient over the last quarter of the runs: SN {ends.loc['modern8+
 #   away, but it is higher than the MLP's for the SN critic too, which learns as well as the MLP: at
 #   this scale a higher critic loss goes with the deep head, not only with failure.
 # * The crashed runs' logs show one more thing the paper does not plot: SAC's entropy temperature
-#   $\alpha$ (learned with the same learning rate) rises with $Q$ in the runs that crash, while it
-#   falls steadily in every run that learns (the `alpha` column of `train.csv`); with one row per
-#   1,000 frames the logs cannot tell which moved first.
+#   $\alpha$ (learned with the same learning rate) runs away with $Q$ in the runs that crash, by
+#   many orders of magnitude, while in every run that learns it stays within a small factor of its
+#   start (the `alpha` column of `train.csv`); with one row per 1,000 frames the logs cannot tell
+#   which moved first.
 
 # %% [markdown]
 # ## 4. What SN changes, measured

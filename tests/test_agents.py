@@ -403,7 +403,13 @@ def test_actor_saturation_probe_reports_the_mlp_actor_unsaturated():
     spec = importlib.util.spec_from_file_location("probe_actor_saturation", path)
     probe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(probe)
-    rows = probe.probe("mlp2", batch=4, updates=3, device="cpu")
-    assert len(rows) == 4 and math.isnan(rows[0][1])
-    assert all(mu < 3 for mu, _ in rows)
-    assert all(grad > 0 for _, grad in rows[1:])
+    cfg = TrainConfig(agent="ddpg", obs="pixels", task="cartpole_swingup", profile="cpu", image_size=24,
+                      hidden_dim=32, batch_size=4, device="cpu").resolved()
+    replay = probe.collect(cfg, frames=400, seed=0)  # real frames, random actions
+    rows = probe.probe(cfg, replay, updates=3, seed=0)
+    assert len(rows) == 3
+    assert all(r["pre_tanh_max"] < 3 and r["saturated_frac"] == 0 and r["actor_grad_norm"] > 0 for r in rows)
+    assert probe.parse_variant("pnorm=actor") == {"pnorm": "actor"}
+    assert probe.parse_variant("penalty=0.5") == {"pre_tanh_penalty": 0.5}
+    with pytest.raises(ValueError, match="unknown variant"):
+        probe.parse_variant("penalty=-1")

@@ -56,7 +56,8 @@ def test_plot_draws_four_labelled_panels_and_an_empty_state():
     loss, returns, actor, critic = axes
     assert [ax.get_yscale() for ax in (loss, actor, critic)] == ["log"] * 3
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
-    assert len(actor.get_legend().get_texts()) == 2
+    assert [t.get_text() for t in actor.get_legend().get_texts()] == ["modern8, lr 0.008, seed 4",
+                                                                       "modern8+sn, lr 0.008, seed 4"]
     assert actor.get_xlim()[1] == pytest.approx(16_320)
     marks = [offset.tolist() for c in actor.collections for offset in c.get_offsets()]
     assert [5000.0, 1e5] in marks  # the crash: an x at the run's last finite value

@@ -190,6 +190,24 @@ def test_continuing_with_a_larger_budget_equals_training_in_one_go(tmp_path):
     assert list(pd.read_csv(tmp_path / "a" / "eval.csv")["frame"]) == [0, 2000, 4000, 6000]
 
 
+def test_a_run_stored_before_newer_options_existed_still_resumes(tmp_path):
+    """config.json written before an option existed (here: pnorm, pre_tanh_penalty, profile)."""
+    common = dict(agent="ddpg", obs="state", hidden_dim=32, batch_size=16, seed_frames=1000,
+                  eval_every_frames=1000, eval_episodes=1, log_every_frames=500, video=False, seed=5)
+    out = tmp_path / "old"
+    assert train(TrainConfig(out=str(out), frames=2000, **common), progress=False).status == "complete"
+    stored = json.loads((out / "config.json").read_text())
+    for newer in ("pnorm", "pre_tanh_penalty", "profile"):
+        stored.pop(newer)
+    (out / "config.json").write_text(json.dumps(stored))
+    assert run_main(["--out", str(out), "--resume", "--frames", "3000"]) == 0
+    assert json.loads((out / "config.json").read_text())["frames_done"] == 3000
+    stored = json.loads((out / "config.json").read_text())
+    stored.pop("pre_tanh_penalty")  # missing means the default, 0: asking for another is refused
+    (out / "config.json").write_text(json.dumps(stored))
+    assert run_main(["--out", str(out), "--resume", "--frames", "4000", "--pre-tanh-penalty", "0.5"]) == 2
+
+
 @pytest.mark.parametrize("value, disabled", [("1", True), ("true", True), ("0", False), ("", False)])
 def test_progress_bar_honours_tqdm_disable(monkeypatch, value, disabled):
     """tqdm's notebook bar ignores TQDM_DISABLE, so train() reads it itself (tested notebooks set it)."""

@@ -51,7 +51,7 @@ def make_target(online: nn.Module) -> nn.Module:
 
     It stays in *training* mode on purpose: with spectral normalization each forward then runs
     one power-iteration step on the target's own ``u``/``v`` buffers, so the target normalizes its
-    averaged weights by their own estimated sigma (COURSE.md). It is only ever called under
+    averaged weights by their own estimated sigma. It is only ever called under
     ``torch.no_grad()``.
     """
     target = copy.deepcopy(online)

@@ -1,0 +1,79 @@
+# Generated from solutions/ex07_drqv2.py by tools/make_exercises.py: replace each
+# `raise NotImplementedError(...)` with your code (keep the signatures).
+"""Exercises of notebook 07 (DrQ-v2: deterministic policy gradients from pixels).
+
+Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
+notebook with ``checks.check("ex07_drqv2.<name>")``, or all of them with
+``pytest tests/test_exercises.py --exercises exercises``.
+
+DrQ-v2 (Yarats et al. 2021), the DDPG agent of the paper's Table 1, differs from DrQ in its critic's
+target (n-step returns), in how it explores (Gaussian noise whose standard deviation decays
+linearly), and, in the same first author's follow-up (Bjorck, Gomes & Weinberger, ICLR 2022), in a
+fix for actors whose tanh saturates: penultimate normalization.
+"""
+import numpy as np
+
+
+def n_step_target(rewards, discounts, steps, bootstrap_value, gamma):
+    """The critic's n-step target (eq. 2 with multi-step returns), cut short at an episode's end.
+
+    For a transition starting at time t, with ``k`` steps of the same episode available (``k = n``
+    in the middle of an episode, fewer near its end):
+
+        y = sum_{j<k} gamma^j (prod_{i<j} d_i) r_j  +  gamma^k (prod_{j<k} d_j) * Q_target
+
+    where ``r_j`` is the reward received after the j-th step of the window (``r_0 = r_t``) and
+    ``d_j`` is the environment's discount of that step (dm_control: 1.0, also at a time limit; 0.0
+    at a terminal state, after which nothing more is added). Entries ``j >= k`` of ``rewards`` and
+    ``discounts`` belong to the next episode (or do not exist yet) and must be ignored, whatever
+    they hold. This is what ``course_lib.replay.ReplayBuffer.sample`` returns as
+    ``reward`` and ``discount``, followed by ``ddpg_target``'s ``reward + discount * Q``.
+
+    Args:
+        rewards: array (B, n), the rewards of the window's steps.
+        discounts: array (B, n), the environment's discounts of the same steps (0 or 1, or in between).
+        steps: integer array (B,), ``k`` for each transition, each in ``1 .. n``.
+        bootstrap_value: array (B,), ``Q_target(s_{t+k}, a')`` (e.g. min of the twin target critics).
+        gamma: the discount factor, a float in [0, 1].
+
+    Returns:
+        A float numpy array (B,) of targets. Do not modify the inputs.
+    """
+    raise NotImplementedError("Exercise: write n_step_target(), see its docstring")
+
+
+def exploration_std(step, start, end, duration):
+    """DrQ-v2's exploration schedule ``linear(start, end, duration)`` at agent step ``step``.
+
+    The standard deviation goes linearly from ``start`` (at step 0) to ``end`` (at step
+    ``duration``) and stays at ``end`` afterwards; a step before 0 gives ``start``. DrQ-v2 uses
+    ``linear(1.0, 0.1, 100000)`` on easy tasks and ``linear(1.0, 0.1, 500000)`` on medium ones.
+
+    Args:
+        step: the agent step (an integer; agent steps, not frames).
+        start, end: the standard deviations at the two ends (floats; ``end`` may exceed ``start``).
+        duration: the number of agent steps of the decay, an integer >= 1.
+
+    Returns:
+        The standard deviation, a float.
+    """
+    raise NotImplementedError("Exercise: write exploration_std(), see its docstring")
+
+
+def penultimate_normalize(x, eps=1e-6):
+    """Penultimate normalization (Bjorck, Gomes & Weinberger 2022): ``x / max(||x||_2, eps)``.
+
+    The L2 norm is taken over the last dimension, one norm per feature vector, so every vector of
+    features entering a head's last Linear gets unit length; ``eps`` only guards vectors shorter
+    than it (an all-zero vector, e.g. every ReLU off, stays zero instead of becoming NaN). The
+    operation must stay differentiable (no ``.detach()``, no numpy): it sits inside the network.
+
+    Args:
+        x: a float tensor (..., d).
+        eps: the smallest norm divided by, a float > 0.
+
+    Returns:
+        A tensor of the same shape.
+    """
+    raise NotImplementedError("Exercise: write penultimate_normalize(), see its docstring")
+
