@@ -20,7 +20,6 @@ run of the same seed (on the same machine and code) however often it evaluates a
 from __future__ import annotations
 
 import io
-import threading
 import time
 
 import ipywidgets as W
@@ -34,6 +33,7 @@ from matplotlib.figure import Figure
 from course_lib import plots
 from course_lib.config import TrainConfig
 from course_lib.results import config_name
+from course_lib.run_panel import BackgroundRunPanel
 
 __all__ = ["FIG3_FRAMES", "FIG3_SETTING", "MAX_RUNS", "LR_CHOICES", "REDRAW_SECONDS", "fig3_config", "run_fig3", "fig3_label",
            "fig3_tables", "plot_fig3", "show_fig3", "format_fig3_run", "Fig3Panel"]
@@ -186,7 +186,7 @@ def _fig3_png(runs: dict, frame_budget: int) -> bytes:
     return buffer.getvalue()
 
 
-class Fig3Panel:
+class Fig3Panel(BackgroundRunPanel):
     """Critic depth, SN, learning rate, seed and frame budget -> a live CPU-scale Fig. 3 run.
 
     ``display(panel)`` shows it. **Run** trains :func:`run_fig3` in a background thread and
@@ -196,6 +196,8 @@ class Fig3Panel:
     with SN can be drawn over one without). ``panel.run(wait=True)`` does the same from code;
     ``panel.results`` holds the finished runs' ``RunResult`` s, newest last.
     """
+
+    busy_buttons = ("clear_button",)
 
     def __init__(self, depth: int = 8, sn: bool = False, lr: float = 8e-3, seed: int = 4,
                  frames: int = FIG3_FRAMES):
@@ -218,14 +220,10 @@ class Fig3Panel:
                               W.HBox([self.lr, self.seed, self.frames, self.run_button, self.stop_button,
                                       self.clear_button]),
                               self.status, self.output])
-        self.run_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self._stop.set())
         self.clear_button.on_click(lambda _: self.clear())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._init_run_state()
         self._finished: dict = {}  # label -> (eval, train) of the runs kept in the plot
         self.results: list = []
-        self.error: BaseException | None = None
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -239,66 +237,41 @@ class Fig3Panel:
         return dict(depth=self.depth.value, sn=self.sn.value, lr=self.lr.value, seed=self.seed.value,
                     frames=self.frames.value)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def clear(self) -> None:
         """Forget the earlier runs (not while one is running)."""
         if not self.running:
             self._finished = {}
             self.output.outputs = ()
 
-    def run(self, wait: bool = False) -> None:
-        """Start a run with the current controls (ignored while one is running)."""
-        if self.running:
-            return
-        arguments = self.arguments()
-        try:
-            config = fig3_config(**arguments)
-        except ValueError as err:
-            self.status.value = f"<b>Cannot run:</b> {err}"
-            return
-        self.error = None
-        self._stop.clear()
-        self._started = self._last_draw = time.perf_counter()
+    def _check(self, arguments: dict) -> TrainConfig:
+        return fig3_config(**arguments)
+
+    def _begin(self, config: TrainConfig) -> None:
         self._label, self._budget = fig3_label(config), config.frames
         self._finished.pop(self._label, None)  # a rerun replaces its old curve
         while len(self._finished) >= MAX_RUNS:
             self._finished.pop(next(iter(self._finished)))
         self._draw([], [])
         self.status.value = f"running {self._label}: the seed phase of random actions first"
-        self.run_button.disabled, self.stop_button.disabled, self.clear_button.disabled = True, False, True
-        self._thread = threading.Thread(target=self._train, args=(arguments,), daemon=True)
-        self._thread.start()
-        if wait:
-            self._thread.join()
 
-    def _train(self, arguments: dict) -> None:
-        try:
-            result = run_fig3(**arguments, callback=self._on_event, stop=self._stop)
-            self.results.append(result)
-            self._finished[self._label] = (result.eval, result.train)
-            self._draw(None, None)
-            last = result.last_return
-            crash = f" (crashed at {result.crash_frame:,} frames)" if result.status == "crashed" else ""
-            self.status.value = (f"{self._label}: {result.status}{crash} after {result.frames_done:,} frames"
-                                 f"{'' if last is None else f'; last eval return {last:.0f}'}"
-                                 f" ({time.perf_counter() - self._started:.0f} s)")
-        except Exception as err:  # shown in the panel: a thread's exception would vanish
-            self.error = err
-            self.status.value = f"<b>error:</b> {type(err).__name__}: {err}"
-        finally:
-            self.run_button.disabled, self.stop_button.disabled, self.clear_button.disabled = False, True, False
+    def _execute(self, arguments: dict, callback, stop):
+        return run_fig3(**arguments, callback=callback, stop=stop)
+
+    def _finish(self, result, seconds: float) -> None:
+        self.results.append(result)
+        self._finished[self._label] = (result.eval, result.train)
+        self._draw(None, None)
+        last = result.last_return
+        crash = f" (crashed at {result.crash_frame:,} frames)" if result.status == "crashed" else ""
+        self.status.value = (f"{self._label}: {result.status}{crash} after {result.frames_done:,} frames"
+                             f"{'' if last is None else f'; last eval return {last:.0f}'} ({seconds:.0f} s)")
 
     def _on_event(self, event) -> None:
         now = time.perf_counter()
         if event.kind == "eval" or now - self._last_draw >= REDRAW_SECONDS:
             self._draw(event.eval_rows, event.train_rows)
             self._last_draw = time.perf_counter()
-        seconds = now - self._started
-        speed = f" · {event.frame / seconds:.0f} frames/s" if event.frame and seconds > 0 else ""
-        self.status.value = f"{self._label}: frame {event.frame:,} / {event.config.frames:,}{speed}"
+        self.status.value = f"{self._label}: frame {event.frame:,} / {event.config.frames:,}{self._speed(event.frame)}"
 
     def _draw(self, eval_rows, train_rows) -> None:
         runs = dict(self._finished)

@@ -151,13 +151,12 @@ class HeadPanel:
 # evaluation and every diagnostics row as it arrives (so a Stop button keeps working).
 
 import os  # noqa: E402  (kept inside this section)
-import threading  # noqa: E402
-import time  # noqa: E402
 
 import torch  # noqa: E402
 
 from course_lib import envs, plots  # noqa: E402
 from course_lib.config import TrainConfig  # noqa: E402
+from course_lib.run_panel import BackgroundRunPanel  # noqa: E402
 
 #: Frames of the quick CPU budget. The environment variable overrides it (the browser test sets a
 #: smaller one); it is the panel's starting frame budget on a CPU.
@@ -267,7 +266,7 @@ def _runs_png(label: str, eval_rows, train_rows, frame_budget: int, panels=("ret
     return buffer.getvalue()
 
 
-class TrainingPanel:
+class TrainingPanel(BackgroundRunPanel):
     """Task, head architecture, depth, SN, frame budget and seed -> a pixel run with a live plot.
 
     ``display(panel)`` shows it. **Run** trains (:func:`run_pixel_agent`) in a background thread
@@ -294,7 +293,8 @@ class TrainingPanel:
                                      layout=W.Layout(width="120px"))
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="warning", icon="stop", disabled=True)
-        budget = ("CPU: quick budget (batch 8), the machinery only; learning from pixels is a GPU job"
+        budget = ("CPU: quick budget (batch 8), the machinery only; to see learning on a CPU, use the CPU pixel "
+                  "setting (run_pixel_agent(..., profile=\"cpu\"), about 25 minutes for SAC)"
                   if self.quick else "GPU: the paper's settings")
         self.status = W.HTML(value=f"<i>{budget}. Press Run.</i>")
         self.output = W.Output()
@@ -302,12 +302,8 @@ class TrainingPanel:
             W.HBox([self.task, self.arch, self.depth, self.sn]),
             W.HBox([self.frames, self.seed, self.run_button, self.stop_button]),
             self.status, self.output])
-        self.run_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self._stop.set())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._init_run_state()
         self.result = None
-        self.error: BaseException | None = None
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -324,53 +320,30 @@ class TrainingPanel:
         """The configuration the controls describe (raises ``ValueError`` for a bad combination)."""
         return pixel_run_config(**self.arguments())
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _check(self, arguments: dict) -> TrainConfig:
+        return pixel_run_config(**arguments)
 
-    def run(self, wait: bool = False) -> None:
-        """Start a run with the current controls (ignored while one is running)."""
-        if self.running:
-            return
-        arguments = self.arguments()
-        try:
-            config = pixel_run_config(**arguments)
-        except ValueError as err:
-            self.status.value = f"<b>Cannot run:</b> {err}"
-            return
-        self.result, self.error = None, None
-        self._stop.clear()
-        self._started = time.perf_counter()
+    def _begin(self, config: TrainConfig) -> None:
+        self.result = None
         self._label, self._budget = heads_label(config), config.frames
         self._draw([], [])
         self.status.value = f"running: {describe_run_config(config)} (first evaluation under way)"
-        self.run_button.disabled, self.stop_button.disabled = True, False
-        self._thread = threading.Thread(target=self._train, args=(arguments,), daemon=True)
-        self._thread.start()
-        if wait:
-            self._thread.join()
 
-    def _train(self, arguments: dict) -> None:
-        try:
-            self.result = run_pixel_agent(**arguments, callback=self._on_event, stop=self._stop)
-            self._draw(self.result.eval, self.result.train)
-            last = self.result.last_return
-            self.status.value = (f"{self.result.status} after {self.result.frames_done:,} frames"
-                                 f"{'' if last is None else f'; last eval return {last:.1f}'}"
-                                 f" ({time.perf_counter() - self._started:.0f} s)")
-        except Exception as err:  # shown in the panel: a thread's exception would vanish
-            self.error = err
-            self.status.value = f"<b>error:</b> {type(err).__name__}: {err}"
-        finally:
-            self.run_button.disabled, self.stop_button.disabled = False, True
+    def _execute(self, arguments: dict, callback, stop):
+        return run_pixel_agent(**arguments, callback=callback, stop=stop)
+
+    def _finish(self, result, seconds: float) -> None:
+        self.result = result
+        self._draw(result.eval, result.train)
+        last = result.last_return
+        self.status.value = (f"{result.status} after {result.frames_done:,} frames"
+                             f"{'' if last is None else f'; last eval return {last:.1f}'} ({seconds:.0f} s)")
 
     def _on_event(self, event) -> None:
         self._draw(event.eval_rows, event.train_rows)
-        seconds = time.perf_counter() - self._started
         last = event.eval_rows[-1]["eval_return"] if event.eval_rows else None
-        speed = f" · {event.frame / seconds:.0f} frames/s" if event.frame and seconds > 0 else ""
         self.status.value = (f"frame {event.frame:,} / {event.config.frames:,}"
-                             f"{'' if last is None else f' · last eval return {last:.1f}'}{speed}")
+                             f"{'' if last is None else f' · last eval return {last:.1f}'}{self._speed(event.frame)}")
 
     def _draw(self, eval_rows, train_rows) -> None:
         png = _runs_png(self._label, eval_rows, train_rows, self._budget)

@@ -211,14 +211,18 @@ checks.check("ex09_results.bootstrap_interval")
 # section 5 and point `load_runs` at its root.
 #
 # Table 1 (the DDPG agent, DrQ-v2) works the same way with `paper.table1()`; the runs kept in this
-# repository are SAC runs only, so here is the paper's table as data, the target of `DDPG_GRID`
-# above. **Before spending GPU hours on it**, run
-# `python tools/probe_actor_saturation.py --device cuda --batch 256`: on a CPU, the pixel DDPG
-# agent's *modern* actor heads (with or without SN) saturate their tanh within three updates
-# (pre-tanh outputs above 6, actor gradient exactly 0) while the MLP actor does not. A saturated
-# deterministic actor stops learning (nothing like SAC's entropy term pulls it back), so if this holds
-# on a GPU at the full budget, the modern DDPG columns will not reproduce the paper's; the paper does
-# not give the detail that would say why its runs did not saturate. Notebook 07 treats the mechanism.
+# repository at the paper's budget are SAC runs only, so here is the paper's table as data, the
+# target of `DDPG_GRID` above. **What our evidence says about that grid** (notebook 07, sections 5
+# and 7): in the CPU pixel setting the paper's DDPG actor saturates its tanh, with the MLP head after
+# a few thousand frames and with the modern heads (with or without SN) within the first updates, and
+# a saturated deterministic actor stops learning (nothing like SAC's entropy term pulls it back). With
+# penultimate normalization of the actor (the same first author's follow-up, Bjorck et al. 2022) none
+# of our runs saturated, from states or from pixels, and they learned (from pixels, slowly). So run Table 1 twice: as the
+# paper did (`DDPG_GRID`, the comparison with its numbers), and with `--pnorm actor` (section 5
+# gives both commands), which tells whether a gap between the columns is the heads' or the
+# saturated actor's; first run `python tools/probe_actor_saturation.py --device cuda --batch 256`
+# (a minute) to see whether the saturation holds at the paper's batch and width on a GPU. The paper
+# does not give the detail that would say why its runs did not saturate.
 
 # %%
 paper.table1().pivot(index="task", columns="config", values="mean")[["mlp2", "modern4", "modern4+sn"]]
@@ -323,7 +327,13 @@ plt.show()
 # python -m course_lib.sweep --tasks ball_in_cup_catch walker_walk cartpole_swingup_sparse hopper_stand \
 #     reacher_easy --configs mlp2 modern4 modern4+sn --seeds 0 1 2 3 4 5 6 7 8 9 \
 #     --agent ddpg --obs pixels --frames 500000 --root runs/paper --workers 4 -- --device cuda
+# python -m course_lib.sweep --tasks ball_in_cup_catch walker_walk cartpole_swingup_sparse hopper_stand \
+#     reacher_easy --configs mlp2 modern4 modern4+sn --seeds 0 1 2 3 4 5 6 7 8 9 \
+#     --agent ddpg --obs pixels --frames 500000 --root runs/paper_pnorm_actor --workers 4 -- --device cuda --pnorm actor
 # ```
+#
+# The third grid is Table 1 with penultimate normalization of the actor (section 2 says why); its own
+# root keeps its runs apart from the paper's, since a run's folder names its heads, not `--pnorm`.
 #
 # On a Ray cluster (`pip install "ray[default]"`, the root on a shared file system, the course
 # installed on every node) each run becomes a Ray task that reserves a GPU share:
