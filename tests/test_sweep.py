@@ -232,7 +232,7 @@ def test_ctrl_c_then_rerun_neither_loses_nor_repeats_work(tmp_path, fake, monkey
            "--configs", "mlp2", "modern4+sn", "--seeds", "0", "1", "--agent", "sac", "--obs", "state",
            "--frames", "4000", "--root", str(root), "--workers", "2", "--train-module", "fake_train",
            "--no-progress", "--resume", "--", "--eval-every", "1000"]
-    monkeypatch.setenv("FAKE_SLEEP", "0.25")  # ~1 s a run: 8 runs on 2 workers take ~4 s
+    monkeypatch.setenv("FAKE_SLEEP", "0.5")  # ~2 s a run: 8 runs on 2 workers take ~8 s (a loaded machine keeps a window)
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def midway():  # two runs finished and another one part-way (it has a checkpoint)
