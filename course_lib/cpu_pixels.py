@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from course_lib import results
@@ -75,12 +74,6 @@ def random_floor(evidence: str | Path) -> pd.DataFrame:
 LATE_EVALS = 3
 
 
-def _mean_se(values) -> tuple[float, float]:
-    values = np.asarray(values, dtype=float)
-    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
-    return float(values.mean()), se
-
-
 def _per_run(run) -> dict:
     """One run's returns: at frame 0, early (mean over evaluations in (0, budget/4]), late (mean of its
     last :data:`LATE_EVALS` evaluations) and at the budget."""
@@ -105,7 +98,7 @@ def _group_rows(runs: pd.DataFrame) -> pd.DataFrame:
                    frames=int(group["frames"].max()), n=len(done), n_incomplete=len(per_run) - len(done),
                    seeds=" ".join(str(s) for s in sorted(done["seed"])))
         for column in ("start", "early", "late", "end"):
-            mean, se = _mean_se(done[column]) if len(done) else (math.nan, math.nan)
+            mean, se, _ = results._mean_se(done[column])  # std(ddof=1)/sqrt(n); NaN for n < 2
             row[column], row[f"{column}_se"] = mean, se
         rows.append(row)
     return pd.DataFrame(rows)
