@@ -148,6 +148,43 @@ class TimeStep(NamedTuple):
     last: bool
 
 
+def _splittable(env) -> bool:
+    """Is ``env`` a plain dm_control ``control.Environment``, whose step :func:`_control_step_unobserved` mirrors?"""
+    from dm_control.rl import control
+
+    return type(env).step is control.Environment.step and all(
+        hasattr(env, name) for name in ("_task", "_physics", "_n_sub_steps", "_step_count", "_step_limit",
+                                        "_reset_next_step", "_flat_observation"))
+
+
+def _control_step_unobserved(env, action):
+    """``control.Environment.step`` of dm_control 1.0.50, line for line, but the observation is only
+    computed when the episode ends. Returns ``(reward, discount, timestep)``: ``timestep`` is the
+    ``LAST`` step (with its observation) when the episode ended, else ``None`` (discount 1).
+
+    Action repeat throws the intermediate observations away, and computing them is a sizeable
+    part of a state run's cost (the task's ``get_observation`` reads the physics by name).
+    ``tests/test_envs.py`` checks that rewards, discounts and observations equal ``env.step``'s.
+    """
+    import dm_env
+    from dm_control.rl import control
+
+    task, physics = env._task, env._physics
+    task.before_step(action, physics)
+    physics.step(env._n_sub_steps)
+    task.after_step(physics)
+    reward = task.get_reward(physics)
+    env._step_count += 1
+    discount = 1.0 if env._step_count >= env._step_limit else task.get_termination(physics)
+    if discount is None:
+        return reward, 1.0, None
+    env._reset_next_step = True
+    observation = task.get_observation(physics)
+    if env._flat_observation:
+        observation = control.flatten_observation(observation)
+    return reward, discount, dm_env.TimeStep(dm_env.StepType.LAST, reward, discount, observation)
+
+
 class DMCEnv:
     """One dm_control task with action repeat, [-1, 1] actions and state or pixel observations.
 
@@ -185,6 +222,7 @@ class DMCEnv:
         )
         self._frames: collections.deque = collections.deque(maxlen=frame_stack)
         self.last_frame: np.ndarray | None = None
+        self._split_steps = _splittable(self._env)  # skip unused observations (see _repeat)
         self._needs_reset = True
         self._episode_rng_state = None  # the task RNG's state when the current episode began
         self._episode_actions: list[np.ndarray] = []
@@ -238,10 +276,22 @@ class DMCEnv:
         return np.clip(action, -1.0, 1.0)
 
     def _repeat(self, action: np.ndarray):
-        """Physics only: ``action_repeat`` control steps; the summed reward, discount, last step."""
+        """Physics only: ``action_repeat`` control steps; the summed reward, discount, last step.
+
+        Only the last control step's observation is used, so the steps before it skip the task's
+        ``get_observation`` (:func:`_control_step_unobserved`); rewards, discounts and the physics
+        are exactly those of ``env.step``.
+        """
         scaled = self._low + (action.reshape(self._action_shape) + 1.0) * 0.5 * (self._high - self._low)
         reward, discount = 0.0, 1.0
-        for _ in range(self.action_repeat):
+        for i in range(self.action_repeat):
+            if i < self.action_repeat - 1 and self._split_steps and not self._env._reset_next_step:
+                r, d, ts = _control_step_unobserved(self._env, scaled)
+                reward += float(r or 0.0)
+                discount *= float(d)
+                if ts is not None:  # the episode ended early: its observation is the one returned
+                    return ts, reward, discount, True
+                continue
             ts = self._env.step(scaled)
             reward += float(ts.reward or 0.0)
             discount *= float(ts.discount)

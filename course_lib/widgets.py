@@ -539,7 +539,14 @@ def format_power_gap_report(report: explore.PowerGapReport) -> str:
             f"{report.ratio ** 2:.3g} per step at worst\n"
             f"  u error below {report.tol:g}: measured after {measured}; the rate guarantees it after "
             f"{report.steps_predicted} steps\n"
-            f"  after {int(last.k)} steps: u error {last.u_error:.2e}, sigma error {last.sigma_rel_error:.2e}")
+            f"  after {int(last.k)} steps: u error {_error_text(last.u_error)}, "
+            f"sigma error {_error_text(last.sigma_rel_error)}")
+
+
+def _error_text(error: float) -> str:
+    """An error in ``.2e``, or "< 1e-12" at float64's rounding level, where the digits (0 or 1e-15)
+    depend on the CPU's floating-point code path, not on the method."""
+    return f"{error:.2e}" if error >= 1e-12 else "< 1e-12"
 
 
 def plot_power_gap_report(report: explore.PowerGapReport, fig) -> None:

@@ -609,9 +609,10 @@ print(ddpg_result.eval.round(1).to_string(index=False))
 # differently, and an RL run amplifies such differences. What must hold is checked next.)
 
 # %%
-sac_returns = sac_result.eval["eval_return"]
-print(f"SAC: {len(sac_returns)} evaluations; untrained return below 100: {sac_returns.iloc[0] < 100}; "
-      f"final return above 700 (the pole swings up and stays up): {sac_returns.iloc[-1] > 700}")
+for name, result in (("SAC", sac_result), ("DDPG", ddpg_result)):
+    returns = result.eval["eval_return"]
+    print(f"{name}: {len(returns)} evaluations; untrained return below 100: {returns.iloc[0] < 100}; "
+          f"final return above 700 (the pole swings up and stays up): {returns.iloc[-1] > 700}")
 for name, result in (("SAC", sac_result), ("DDPG", ddpg_result)):
     finite = np.isfinite(result.train[["critic_loss", "actor_grad_norm", "critic_grad_norm"]].to_numpy(float)).all()
     print(f"{name}: status {result.status}, {result.frames_done} frames, {len(result.train)} diagnostics rows, "
@@ -763,8 +764,9 @@ plt.show()
 # Monte Carlo returns: the policies became good only in the last evaluations, and with
 # $\gamma = 0.99$ the value of a state sums about 100 future rewards, which eq. (2) propagates back
 # one step per update through a target that lags by $1/\tau = 100$ updates. What the measurement
-# shows is the difference between the agents: the one-critic agent's estimates stand above the
-# twin agent's, for returns of the same size. That excess is the maximization bias of the toy above;
+# shows is the difference between the agents: measured against the returns that followed them (the
+# last column), the one-critic agent's estimates fall short by less than the twin agent's. That
+# excess is the maximization bias of the toy above;
 # with longer training, as the values catch up, it turns into estimates *above* the true returns,
 # which Fujimoto et al. measured on MuJoCo tasks (TD3, Fig. 1) and which clipped double Q-learning
 # removes. (These numbers come from one seed and vary between CPUs; the cell above them checks only

@@ -345,22 +345,20 @@ def test_state_dict_round_trip_continues_identically(agent):
 
 
 # ---------------------------------------------------------------------------- learning
-@pytest.mark.slow
-def test_state_ddpg_learns_cartpole_swingup(tmp_path):
-    """DrQ-v2's DDPG from states with the default state settings, the budget of state SAC."""
+def test_state_ddpg_logs_its_own_diagnostics(tmp_path):
+    """DrQ-v2's DDPG from states, 2,000 frames past the seed phase: no temperature, a live actor
+    gradient, and the diagnostics header with the per-layer spectral norms. (That the default state
+    DDPG learns cartpole_swingup in 48k frames is checked by notebook 02, which trains that run.)"""
     from course_lib.train import train
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two test workers share two cores
     try:
         result = train(TrainConfig(agent="ddpg", obs="state", task="cartpole_swingup", seed=1, video=False,
-                                   out=str(tmp_path / "ddpg")), progress=False)
+                                   frames=6000, eval_every_frames=6000, out=str(tmp_path / "ddpg")), progress=False)
     finally:
         torch.set_num_threads(threads)
-    returns = result.eval["eval_return"].tolist()
-    print("state DDPG cartpole_swingup returns:", [round(r, 1) for r in returns])
-    assert result.status == "complete" and result.frames_done == 48_000
-    assert returns[-1] >= 700 and returns[-1] - returns[0] >= 500, returns
+    assert result.status == "complete" and result.frames_done == 6000 and result.agent.updates > 0
     assert result.train["alpha"].isna().all() and result.train["actor_grad_norm"].gt(0).all()
     header = (tmp_path / "ddpg" / "train.csv").read_text().splitlines()[0]
     assert header.startswith(",".join(diagnostics.TRAIN_COLUMNS) + ",sigma/critic/q1.fc1")

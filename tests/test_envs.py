@@ -103,6 +103,23 @@ def test_action_repeat_sums_rewards():
     assert all(1.5 < ts.reward <= 3.0 for ts in repeated[1:])
 
 
+@pytest.mark.parametrize("task,action_repeat", [("cartpole_swingup", 8), ("walker_walk", 3)])
+def test_skipping_the_unused_observations_changes_nothing(task, action_repeat):
+    # Action repeat computes only the last control step's observation (envs._control_step_unobserved);
+    # against dm_control's own env.step every time, a whole episode must agree bit for bit, also
+    # when the time limit falls inside a repeat (1000 control steps are not a multiple of 3).
+    fast, plain = envs.make_env(task, seed=5, action_repeat=action_repeat), envs.make_env(task, seed=5,
+                                                                                        action_repeat=action_repeat)
+    assert fast._split_steps
+    plain._split_steps = False
+    actions = np.random.default_rng(2).uniform(-1, 1, (fast.max_episode_agent_steps, fast.action_dim))
+    a, b = rollout(fast, actions), rollout(plain, actions)
+    assert a[-1].last and b[-1].last and len(a) == len(b) == fast.max_episode_agent_steps + 1
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.observation, y.observation)
+        assert (x.reward, x.discount, x.last) == (y.reward, y.discount, y.last)
+
+
 def test_time_limit_ends_episode_with_bootstrap_discount():
     env = envs.make_env("cartpole_swingup", action_repeat=8)
     assert env.max_episode_agent_steps == 125  # 1000 control steps / 8

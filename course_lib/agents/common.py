@@ -46,6 +46,14 @@ class Critic(nn.Module):
         return self.q1(h), self.q2(h)
 
 
+def stack_views(x: torch.Tensor, n: int) -> torch.Tensor:
+    """``n`` copies of a batch stacked along dim 0 (DrQ's K / M views before augmentation).
+
+    ``x.repeat(n, 1, ...)``, except that one view is ``x`` itself: no copy (from states K = M = 1).
+    """
+    return x if n == 1 else x.repeat(n, *([1] * (x.dim() - 1)))
+
+
 def make_target(online: nn.Module) -> nn.Module:
     """A target network: a copy of ``online`` that is never trained, only averaged (:func:`soft_update`).
 
@@ -143,19 +151,19 @@ def acting_mode(*modules: nn.Module | None):
     """Eval mode for acting: spectral norm then uses its stored ``u, v`` and does not iterate.
 
     Acting must not change the networks (as in DrQ / DrQ-v2, which act under ``eval_mode``);
-    the previous modes are restored afterwards.
+    the previous modes are restored afterwards. What ``module.eval()`` and ``module.train(flag)``
+    do, flag by flag, but only for the submodules that were training, and writing the ``training``
+    flag directly: ``nn.Module.__setattr__``'s checks were half the cost of an action.
     """
-    modules = [m for m in modules if m is not None]
-    previous = [[sub.training for sub in m.modules()] for m in modules]
-    for m in modules:
-        m.eval()
+    training = [sub for m in modules if m is not None for sub in m.modules() if sub.training]
+    for sub in training:
+        sub.__dict__["training"] = False
     try:
         with torch.no_grad():
             yield
     finally:
-        for m, flags in zip(modules, previous):
-            for sub, flag in zip(m.modules(), flags):
-                sub.training = flag
+        for sub in training:
+            sub.__dict__["training"] = True
 
 
 def obs_to_tensor(obs, device: torch.device) -> torch.Tensor:

@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
-                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor,
+                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor, stack_views,
                                       optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
@@ -163,12 +163,12 @@ class DDPGAgent:
         obs, action, reward, discount, next_obs = (batch[k] for k in ("obs", "action", "reward", "discount", "next_obs"))
         k, m = self.config.target_augs, self.config.critic_augs
         if self.pixels:
-            features = self.encoder(self.augment(obs.repeat(m, 1, 1, 1)))
+            features = self.encoder(self.augment(stack_views(obs, m)))
             with torch.no_grad():  # DrQ-v2: the online encoder also encodes s' for the target
-                next_features = self.encoder(self.augment(next_obs.repeat(k, 1, 1, 1)))
+                next_features = self.encoder(self.augment(stack_views(next_obs, k)))
         else:
-            features = obs.repeat(m, 1)
-            next_features = next_obs.repeat(k, 1)
+            features = stack_views(obs, m)
+            next_features = stack_views(next_obs, k)
         std = self.std(step)
 
         metrics = self.update_critic(features, action, reward, discount, next_features, std)
@@ -188,10 +188,10 @@ class DDPGAgent:
         with torch.no_grad():
             next_action = noisy_action(self.actor(next_features), std, self.config.std_clip)
             next_q1, next_q2 = self.critic_target(next_features, next_action)
-            target = ddpg_target(reward.repeat(k, 1), discount.repeat(k, 1), next_q1, next_q2)
+            target = ddpg_target(stack_views(reward, k), stack_views(discount, k), next_q1, next_q2)
             target = target.view(k, batch, 1).mean(0)
 
-        q1, q2 = self.critic(features, action.repeat(m, 1))
+        q1, q2 = self.critic(features, stack_views(action, m))
         critic_loss = twin_critic_loss(q1, q2, target, m)
         critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
         return {"critic_loss": critic_loss.detach(), "q_mean": q1[:batch].detach().mean(),

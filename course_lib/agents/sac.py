@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
-                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor,
+                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor, stack_views,
                                       optimizer_step, soft_update, twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
@@ -176,14 +176,14 @@ class SACAgent:
         k, m = c.target_augs, c.critic_augs
         if self.pixels:
             # M random shifts of s_t (trained through), K of s_{t+1} (targets only).
-            features = self.encoder(self.augment(obs.repeat(m, 1, 1, 1)))
+            features = self.encoder(self.augment(stack_views(obs, m)))
             with torch.no_grad():
-                next_views = self.augment(next_obs.repeat(k, 1, 1, 1))
+                next_views = self.augment(stack_views(next_obs, k))
                 next_features = self.encoder(next_views)               # the actor's view of s_{t+1}
                 next_features_target = self.encoder_target(next_views)  # the target critic's view
         else:
-            features = obs.repeat(m, 1)
-            next_features = next_features_target = next_obs.repeat(k, 1)
+            features = stack_views(obs, m)
+            next_features = next_features_target = stack_views(next_obs, k)
 
         metrics = self.update_critic(features, action, reward, discount, next_features, next_features_target)
         self.updates += 1
@@ -204,11 +204,11 @@ class SACAgent:
             mu, log_std = self.actor(next_features)
             next_action, next_log_prob = sample_squashed_gaussian(mu, log_std)  # a' ~ pi(s'), eq. (1)
             next_q1, next_q2 = self.critic_target(next_features_target, next_action)
-            target = soft_bellman_target(reward.repeat(k, 1), discount.repeat(k, 1), next_q1, next_q2,
+            target = soft_bellman_target(stack_views(reward, k), stack_views(discount, k), next_q1, next_q2,
                                          next_log_prob, self.alpha)
             target = target.view(k, batch, 1).mean(0)  # DrQ: average over the K augmentations
 
-        q1, q2 = self.critic(features, action.repeat(m, 1))
+        q1, q2 = self.critic(features, stack_views(action, m))
         # DrQ sums the two critics' mean squared errors over the M augmentations.
         critic_loss = twin_critic_loss(q1, q2, target, m)
         critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
