@@ -41,7 +41,9 @@ __all__ = ["FIG3_FRAMES", "FIG3_SETTING", "MAX_RUNS", "LR_CHOICES", "REDRAW_SECO
 #: The panel's default frame budget. 16k frames = 1,000 seed steps + 3,000 updates at action
 #: repeat 4: 60 s of CPU at 20 ms per modern8+SN update, plus about 35 s for the environment,
 #: evaluations and logging (24 s measured with ``tools/bench_fig3_panel.py``) and about 20 redraws
-#: (0.6 s each), so about 1.5 minutes on one core; and past 12k frames, where the crashed runs of
+#: (0.6 s each), so about 1.5 minutes on one core of the machine that measured it. On a slower
+#: 2-core AMD EPYC VM (2026-12-02) the whole run took 210 s: 52.6 ms per update, 31 redraws of
+#: 0.84 s, 25 s for the rest. It ends past 12k frames, where the crashed runs of
 #: the stored experiment crashed. Change it here.
 FIG3_FRAMES = 16_000
 #: The stored CPU Fig. 3 experiment's settings (results/cpu_fig3/README.md), except that the live

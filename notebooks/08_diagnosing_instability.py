@@ -104,7 +104,7 @@ RESULTS = Path("../results/cpu_fig3")
 # The panel trains that setting and redraws Fig. 3's four panels while it trains: critic loss
 # (eq. 2), return, and the gradient norms of actor and critic (log scale). Earlier runs stay in the
 # plot, so you can run a critic without SN, tick the box, and run it again. The default budget
-# (`fig3_panel.FIG3_FRAMES`, printed below the panel; a minute or two on a laptop) ends past 12,000
+# (`fig3_panel.FIG3_FRAMES`, printed below the panel; two to four minutes on one CPU core) ends past 12,000
 # frames, where the stored runs of section 3 that crashed did so; the default seed, 4, is one of them (on another machine or
 # software version the floating point differs, and so may the outcome). A crash ends the run with
 # an x. Try other seeds, a shallower critic, and DrQ's learning rate 1e-3.
