@@ -91,6 +91,27 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
             "threads": torch.get_num_threads(), "config": cfg}
 
 
+def time_alternating(runs: dict, rounds: int, repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Time several ways of doing the same work side by side: ``runs`` maps a name to a no-argument callable.
+
+    In each of ``rounds`` rounds every callable in turn is called once untimed (to warm its
+    allocator) and then ``repeats`` times timed, so that all of them see the same drift of a shared
+    machine. Returns ``(cpu, wall)``: per name, the process CPU seconds (all threads) and the wall
+    seconds of each timed call.
+    """
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, work in runs.items():
+            work()
+            for _ in range(repeats):
+                c, w = time.process_time(), time.perf_counter()
+                work()
+                cpu[name].append(time.process_time() - c)
+                wall[name].append(time.perf_counter() - w)
+    return cpu, wall
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineErrorParser(prog="python -m course_lib.bench_update", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

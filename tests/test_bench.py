@@ -73,3 +73,13 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
     assert bench.main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_time_alternating_warms_then_times_each_run_in_turn():
+    from course_lib.bench_update import time_alternating
+
+    calls = []
+    cpu, wall = time_alternating({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, rounds=2, repeats=3)
+    assert calls == (["a"] * 4 + ["b"] * 4) * 2  # per round: one untimed and three timed calls of each
+    assert {name: len(t) for name, t in cpu.items()} == {name: len(t) for name, t in wall.items()} == {"a": 6, "b": 6}
+    assert all(t >= 0 for times in (*cpu.values(), *wall.values()) for t in times)

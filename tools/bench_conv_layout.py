@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
 from course_lib import nets
 from course_lib.agents import make_agent
-from course_lib.bench_update import random_batch
+from course_lib.bench_update import random_batch, time_alternating
 from course_lib.config import TrainConfig
 from course_lib.runtime import set_seed
 
@@ -52,18 +51,15 @@ def main(argv=None) -> None:
     agent = make_agent(cfg, (9, cfg.image_size, cfg.image_size), 1, torch.device("cpu"))
     batch = random_batch((9, cfg.image_size, cfg.image_size), 1, args.batch, "pixels", "cpu")
     layouts = {"before: NCHW, one call": nchw_forward, "now: channels-last, chunks": CURRENT_FORWARD}
-    cpu: dict[str, list[float]] = {name: [] for name in layouts}
-    wall: dict[str, list[float]] = {name: [] for name in layouts}
+
+    def update_with(forward):
+        def update():
+            nets.ConvEncoder.forward = forward  # an attribute write, next to a second-long update
+            agent.update(batch, 1000)
+        return update
+
     try:
-        for _ in range(args.rounds):
-            for name, forward in layouts.items():
-                nets.ConvEncoder.forward = forward
-                agent.update(batch, 1000)  # untimed: warm the allocator for this layout
-                for _ in range(args.updates):
-                    c, w = time.process_time(), time.perf_counter()
-                    agent.update(batch, 1000)
-                    cpu[name].append(time.process_time() - c)
-                    wall[name].append(time.perf_counter() - w)
+        cpu, wall = time_alternating({name: update_with(f) for name, f in layouts.items()}, args.rounds, args.updates)
     finally:
         nets.ConvEncoder.forward = CURRENT_FORWARD
     print(f"pixel SAC {cfg.arch}{cfg.depth} hidden {cfg.hidden_dim} batch {args.batch} (K = M = 2), "

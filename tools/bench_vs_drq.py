@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import torch
 
 from course_lib.agents import make_agent
 from course_lib.augment import RandomShift
-from course_lib.bench_update import random_batch
+from course_lib.bench_update import random_batch, time_alternating
 from course_lib.config import TrainConfig
 from course_lib.runtime import set_seed
 
@@ -116,19 +115,12 @@ def main(argv=None) -> None:
     theirs = drq_agent(args.drq, args.batch)
     batch = random_batch((9, 84, 84), 1, args.batch, "pixels", "cpu")
     shift, logger = RandomShift(4), _NoLogger()
-    runs = {"ours (course_lib SAC)": lambda step: (ours.update(batch, step), ours.update(batch, step + 1)),
-            "original DrQ": lambda step: drq_two_updates(theirs, batch, shift, logger, step)}
-    cpu = {name: [] for name in runs}
-    wall = {name: [] for name in runs}
     step = 1001  # odd: each pair is a critic-only step, then a full one
-    for _ in range(args.rounds):
-        for name, two_updates in runs.items():
-            two_updates(step)  # untimed: warm the allocator
-            for _ in range(args.pairs):
-                c, w = time.process_time(), time.perf_counter()
-                two_updates(step)
-                cpu[name].append((time.process_time() - c) / 2)
-                wall[name].append((time.perf_counter() - w) / 2)
+    runs = {"ours (course_lib SAC)": lambda: (ours.update(batch, step), ours.update(batch, step + 1)),
+            "original DrQ": lambda: drq_two_updates(theirs, batch, shift, logger, step)}
+    pair_cpu, pair_wall = time_alternating(runs, args.rounds, args.pairs)
+    cpu = {name: [t / 2 for t in times] for name, times in pair_cpu.items()}  # per update
+    wall = {name: [t / 2 for t in times] for name, times in pair_wall.items()}
     print(f"pixel SAC mlp2, hidden 1024, 84x84, batch {args.batch}, K = M = 2, {args.threads} thread(s), "
           f"{args.rounds} rounds x {args.pairs} pair(s) of updates per agent (torch {torch.__version__}):")
     for name in runs:
