@@ -19,15 +19,15 @@ pixels, and on 5 of them with DrQ-v2's DDPG agent (Table 1). This module turns a
   states; physics and rendering are deterministic, so the same seed replays the same episode.
 
 Rendering needs an OpenGL backend chosen by the environment variable ``MUJOCO_GL`` *before*
-dm_control is imported. We default it to ``egl`` (headless; works on Mesa CPUs and NVIDIA GPUs) but
-never overwrite a value the user set.
+dm_control is imported. :mod:`course_lib.rendering` defaults it by platform (``egl`` on Linux,
+``glfw`` on macOS and Windows) and never overwrites a value the user set.
 """
 
 from __future__ import annotations
 
-import os
+from course_lib import rendering
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # must precede any dm_control import; a user's value wins
+rendering.choose_backend()  # must precede any dm_control import; a user's value wins
 
 import collections
 import difflib
@@ -69,15 +69,7 @@ OBS_TYPES = ("state", "pixels")
 
 
 def _gl_help(err: BaseException) -> str:
-    backend = os.environ.get("MUJOCO_GL", "")
-    return (
-        f"dm_control could not render with MUJOCO_GL={backend!r} ({type(err).__name__}: {err}). "
-        "To fix it, either install the OpenGL libraries for a headless backend "
-        "(Debian/Ubuntu: `apt-get install libegl1 libgl1` for MUJOCO_GL=egl, or Mesa's "
-        "`libosmesa6` for MUJOCO_GL=osmesa), or choose a backend that works on this machine "
-        "before Python starts: MUJOCO_GL=egl (headless, the default), MUJOCO_GL=osmesa "
-        "(software, slow), MUJOCO_GL=glfw (needs a display)."
-    )
+    return rendering.backend_error(err)
 
 
 @functools.cache

@@ -227,12 +227,10 @@ class Fig3Panel(BackgroundRunPanel):
         self._finished: dict = {}  # label -> (eval, train) of the runs kept in the plot
         self.results: list = []
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (f"Fig3Panel(modern{self.depth.value}{'+sn' if self.sn.value else ''}, "
-                                f"lr {self.lr.value:g}, seed {self.seed.value}, {self.frames.value:,} frames): "
-                                "run the notebook to use it")
-        return bundle
+    def summary(self) -> str:
+        return (f"Fig3Panel(modern{self.depth.value}{'+sn' if self.sn.value else ''}, "
+                f"lr {self.lr.value:g}, seed {self.seed.value}, {self.frames.value:,} frames): "
+                "run the notebook to use it")
 
     def arguments(self) -> dict:
         """The controls as the arguments of :func:`run_fig3`."""

@@ -21,6 +21,7 @@ DataFrame, one row per (task, network) cell, keyed the way our training CLI is k
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 PAPER = "Bjorck, Gomes, Weinberger. Towards Deeper Deep RL with Spectral Normalization. NeurIPS 2021"
@@ -127,7 +128,13 @@ _TABLE3 = {  # metric: (mean, pm) per architecture, in the column order of _TABL
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     # Nullable dtypes: Dreamer rows have no arch/depth/sn, and NaN must not turn depth into floats.
-    return df.astype({"depth": "Int64", "sn": "boolean"})
+    # Their missing config/arch is NaN, as pandas 3's string columns hold it; pandas 2 would keep
+    # None in an object column (and print "None" where pandas 3 prints "NaN").
+    df = df.astype({"depth": "Int64", "sn": "boolean"})
+    for column in ("config", "arch"):
+        if column in df:
+            df[column] = df[column].where(df[column].notna(), np.nan)
+    return df
 
 
 def table1() -> pd.DataFrame:

@@ -456,7 +456,9 @@ RUN_PANELS = {  # panel name -> title, log scale
 
 
 def _numeric(rows) -> pd.DataFrame:
-    table = pd.DataFrame(rows).replace("", np.nan)
+    # Blank cells ("") become NaN through errors="coerce"; no .replace("", nan), which pandas 2.2
+    # answers with a FutureWarning about downcasting.
+    table = pd.DataFrame(rows)
     return table.apply(pd.to_numeric, errors="coerce") if len(table) else table
 
 

@@ -243,8 +243,10 @@ def _warn_if_mixed(group: pd.DataFrame, key: dict) -> None:
     """Runs averaged together should differ only in seed: say so when other settings differ."""
     fields = [c for c in group.columns if c not in RUN_COLUMNS and c not in BOOKKEEPING_FIELDS
               and c not in ("frame_budget", "eval_return", "outcome")]
-    mixed = {c: sorted(map(str, group[c].unique())) for c in fields
-             if group[c].astype(str).nunique() > 1}
+    # A missing value is a run that predates the setting (it ran with the default): not a difference.
+    # (dropna first: pandas 2 turns NaN into the string 'nan', pandas 3 keeps it missing.)
+    values = {c: group[c].dropna().astype(str) for c in fields}
+    mixed = {c: sorted(v.unique()) for c, v in values.items() if v.nunique() > 1}
     if mixed:
         warnings.warn(f"{key}: the runs averaged here also differ in {mixed}; pass "
                       f"by={sorted(mixed)} to keep them apart", stacklevel=3)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 import time
 
+from course_lib.panel import Panel
+
 __all__ = ["BackgroundRunPanel"]
 
 
-class BackgroundRunPanel:
+class BackgroundRunPanel(Panel):
     """Base class: subclasses set ``status`` (an HTML widget), ``run_button``, ``stop_button`` and
     implement :meth:`arguments`, :meth:`_check` (arguments -> config, ``ValueError`` if bad),
     :meth:`_begin`, :meth:`_execute` (the plain training function) and :meth:`_finish`."""

@@ -61,5 +61,8 @@ def set_seed(seed: int) -> None:
 
 
 def mujoco_gl() -> str:
-    """The rendering backend dm_control will use: the user's ``MUJOCO_GL`` or our default ``egl``."""
-    return os.environ.setdefault("MUJOCO_GL", "egl")
+    """The rendering backend dm_control will use: the user's ``MUJOCO_GL`` or the platform's default
+    (``egl`` on Linux, ``glfw`` on macOS and Windows; see :mod:`course_lib.rendering`)."""
+    from course_lib.rendering import choose_backend
+
+    return choose_backend()

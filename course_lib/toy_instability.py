@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from course_lib.nets import make_head
+from course_lib.panel import Panel
 from course_lib.spectral import layer_spectral_norms
 
 __all__ = ["TOY_DEFAULTS", "run_toy", "run_toy_pair", "toy_summary", "plot_toy", "ToyPanel"]
@@ -186,7 +187,7 @@ def plot_toy(tables: dict[str, pd.DataFrame], axes=None):
     return fig
 
 
-class ToyPanel:
+class ToyPanel(Panel):
     """Critic depth and SN -> :func:`run_toy_pair`-style runs of the toy, redrawn (a few seconds each).
 
     ``display(panel)`` shows it; moving a control trains the toy with and without SN (or only the
@@ -212,10 +213,8 @@ class ToyPanel:
         self.tables: dict[str, pd.DataFrame] = {}
         self.update()
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"ToyPanel(depth={self.depth.value}, sn={self.sn.value!r}): run the notebook to use it"
-        return bundle
+    def summary(self) -> str:
+        return f"ToyPanel(depth={self.depth.value}, sn={self.sn.value!r}): run the notebook to use it"
 
     def update(self) -> dict[str, pd.DataFrame]:
         """Train the toy for the current controls and redraw."""

@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from course_lib import lipschitz, nets
+from course_lib.panel import Panel
 
 __all__ = ["format_head_report", "plot_head_report", "show_head_report", "HeadPanel"]
 
@@ -95,7 +96,7 @@ def _figure_png(report: lipschitz.HeadReport) -> bytes:
     return buffer.getvalue()
 
 
-class HeadPanel:
+class HeadPanel(Panel):
     """Architecture, depth, SN, width and weight gain of a random critic head -> :func:`lipschitz.head_report`.
 
     ``display(panel)`` shows it; moving a control recomputes the report (``panel.report``)
@@ -125,13 +126,9 @@ class HeadPanel:
         self.report: lipschitz.HeadReport | None = None
         self.update()
 
-    def _repr_mimebundle_(self, **kwargs):
-        # Displaying the panel shows the widget; the plain-text fallback (what nbval compares and
-        # what a viewer without widget support prints) is one deterministic line.
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (f"HeadPanel(arch={self.arch.value!r}, depth={self.depth.value}, sn={self.sn.value}, "
-                                f"hidden={self.hidden.value}, gain={self.gain.value:.1f}): run the notebook to use it")
-        return bundle
+    def summary(self) -> str:
+        return (f"HeadPanel(arch={self.arch.value!r}, depth={self.depth.value}, sn={self.sn.value}, "
+                f"hidden={self.hidden.value}, gain={self.gain.value:.1f}): run the notebook to use it")
 
     def update(self) -> lipschitz.HeadReport:
         """Recompute the report for the current controls and redraw the output."""
@@ -305,11 +302,9 @@ class TrainingPanel(BackgroundRunPanel):
         self._init_run_state()
         self.result = None
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = (f"TrainingPanel({self.agent}, {self.task.value}, {self.arch.value}{self.depth.value}"
-                                f"{' + SN' if self.sn.value else ''}): run the notebook to use it")
-        return bundle
+    def summary(self) -> str:
+        return (f"TrainingPanel({self.agent}, {self.task.value}, {self.arch.value}{self.depth.value}"
+                f"{' + SN' if self.sn.value else ''}): run the notebook to use it")
 
     def arguments(self) -> dict:
         """The controls as the arguments of :func:`run_pixel_agent` (and :func:`pixel_run_config`)."""
@@ -367,7 +362,7 @@ from course_lib import mdp as _mdp  # noqa: E402
 from course_lib import tabular  # noqa: E402
 
 
-class FunctionPanel:
+class FunctionPanel(Panel):
     """Controls -> ``compute(**values)`` -> text and figure, redrawn on every change.
 
     ``panel.result`` holds the last result; ``panel.update()`` recomputes from code (tests use it).
@@ -386,11 +381,9 @@ class FunctionPanel:
     def values(self) -> dict:
         return {key: control.value for key, control in self.controls.items()}
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
+    def summary(self) -> str:
         settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in self.values().items())
-        bundle["text/plain"] = f"{self.name}({settings}): run the notebook to use it"
-        return bundle
+        return f"{self.name}({settings}): run the notebook to use it"
 
     def update(self):
         self.result = self._compute(**self.values())

@@ -27,7 +27,7 @@
 # This notebook checks your installation:
 #
 # 1. the **setup cell** that opens every notebook (Colab detection, rendering backend, GPU check);
-# 2. the versions of the libraries the course was tested with;
+# 2. the versions of the libraries the course needs, against the ranges it supports;
 # 3. one rendered frame of a DeepMind Control Suite task, the benchmark of the paper.
 #
 # **Running it locally.** From the repository root, `make lab` installs everything into `.venv` and
@@ -41,14 +41,19 @@
 #
 # Every notebook starts with exactly this cell. It does three things, in this order:
 #
-# - **On Colab** (`google.colab` is imported there), it clones the course (`REPO_URL`), installs only
-#   what Colab lacks (`dm_control`, `mujoco` below 4, `imageio-ffmpeg`) and the course itself with
-#   `--no-deps`, so Colab's own PyTorch and NumPy are never replaced. On a GPU runtime it also
-#   registers NVIDIA's EGL driver, which Colab does not (the fix MuJoCo's own Colab tutorial uses).
-#   Locally, `make lab` already did all of this, so nothing is installed.
+# - **On Colab** (`google.colab` is imported there), it clones the course (`REPO_URL`) and installs
+#   only what Colab lacks: the simulator's packages listed in `requirements-sim.txt` (MuJoCo below 4
+#   and the few that `dm_control` needs and Colab does not have), then `dm_control` and the course
+#   itself with `--no-deps`. Colab's own PyTorch, NumPy and notebook packages are never replaced.
+#   Why `--no-deps` for `dm_control`: its package asks for `labmaze`, a maze generator that only
+#   `dm_control.locomotion` uses and that has no build for Python 3.13, Colab's Python. The tasks of
+#   this course never import it. On a GPU runtime the cell also registers NVIDIA's EGL driver, which
+#   Colab does not (the fix MuJoCo's own Colab tutorial uses). Locally, `make lab` already did all
+#   of this, so nothing is installed.
 # - It sets `MUJOCO_GL`, the OpenGL backend MuJoCo renders with. It must be set **before**
-#   `dm_control` is imported, and `setdefault` keeps a value you exported yourself (say `osmesa`).
-#   `egl` renders headless, on a CPU through Mesa and on NVIDIA GPUs.
+#   `dm_control` is imported. `choose_backend()` picks `egl` on Linux (headless: Mesa on a CPU,
+#   NVIDIA's driver on a GPU) and `glfw` on macOS and Windows, and keeps a value you exported
+#   yourself (say `osmesa`).
 # - It says in one line whether PyTorch sees a GPU (`course_lib.runtime.describe_hardware`).
 
 # %%
@@ -61,8 +66,8 @@ if "google.colab" in sys.modules:  # on Colab: fetch the course, install only wh
     COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
     if not os.path.isdir(COURSE_DIR):
         # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
-    # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e {COURSE_DIR}
+    # %pip install -q -r {COURSE_DIR}/requirements-sim.txt
+    # %pip install -q --no-deps -r {COURSE_DIR}/requirements-nodeps.txt -e {COURSE_DIR}
     sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
     os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
@@ -70,8 +75,9 @@ if "google.colab" in sys.modules:  # on Colab: fetch the course, install only wh
         os.makedirs(os.path.dirname(icd), exist_ok=True)
         with open(icd, "w") as f:
             f.write('{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}')
-os.environ.setdefault("MUJOCO_GL", "egl")  # before dm_control is imported; your own value wins
+from course_lib.rendering import choose_backend
 
+choose_backend()  # MUJOCO_GL, before dm_control is imported: egl on Linux, glfw elsewhere; yours wins
 from course_lib.runtime import describe_hardware
 
 print(describe_hardware())
@@ -79,34 +85,24 @@ print(describe_hardware())
 # %% [markdown]
 # ## Library versions
 #
-# The course pins the versions it was tested with in `requirements.txt`. The table shows what this
-# kernel actually imports (on Colab, its own PyTorch and NumPy); the line after it says whether every
-# pin of `requirements.txt` is satisfied.
+# For each library it needs, the course supports a range of versions. One end of each range is what
+# `make install` puts in `.venv` (the exact versions of `requirements.txt`), the other is what Colab
+# ships, and the course is tested at both ends. The table shows what this kernel imports and
+# whether it fits; the line after it names any library outside its range.
 
 # %% tags=["nbval-ignore-output"]
-from importlib.metadata import version
+from course_lib import versions
 
-import pandas as pd
-
-packages = ["torch", "numpy", "dm_control", "mujoco", "matplotlib", "pandas", "ipywidgets", "jupytext"]
-print(f"Python {sys.version.split()[0]}")
-pd.DataFrame({"package": packages, "version": [version(p) for p in packages]})
+table = versions.version_table()
+table
 
 # %%
-from pathlib import Path
-
-from packaging.requirements import Requirement
-
-pins = [Requirement(line.split("#")[0]) for line in Path("../requirements.txt").read_text().splitlines()
-        if line.split("#")[0].strip()]
-mismatched = [f"{pin.name} {version(pin.name)} (wanted {pin.specifier})" for pin in pins
-              if not pin.specifier.contains(version(pin.name), prereleases=True)]
-print(f"{len(pins)} pinned requirements, {len(mismatched)} not satisfied", *mismatched, sep="\n  ")
+outside = versions.unsupported(table)
+print(f"{len(table)} libraries checked, {len(outside)} outside the supported range", *outside, sep="\n  ")
 
 # %% [markdown]
-# On Colab, `torch` and `numpy` (and a few notebook packages) will show up as "not satisfied": that
-# is expected, the course runs with Colab's own versions. Locally, every pin should be satisfied;
-# if not, run `make install` again.
+# If a library is outside its range, run `make install` again (locally), or on Colab start from
+# Colab's own versions again with *Runtime → Disconnect and delete runtime*.
 #
 # ## One frame of the DeepMind Control Suite
 #
@@ -130,9 +126,10 @@ plt.title("cartpole / swingup, first frame")
 plt.show()
 
 # %% [markdown]
-# If this cell failed with an OpenGL error, your machine lacks the `egl` backend: install Mesa's
-# EGL (`libegl1`) or OSMesa (`libosmesa6`) and restart the kernel, or `export MUJOCO_GL=osmesa`
-# before starting Jupyter.
+# If this cell failed with an OpenGL error, the error names the backend it tried. On Linux, install
+# Mesa's EGL (`libegl1`) or OSMesa (`libosmesa6`) and restart the kernel, or `export MUJOCO_GL=osmesa`
+# before starting Jupyter. On macOS and Windows the course renders with `glfw`, which needs a desktop
+# session with a screen.
 #
 # ## What comes next
 #

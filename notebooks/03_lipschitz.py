@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:  # on Colab: fetch the course, install only wh
     COURSE_DIR = os.environ.get("DEEPER_RL_DIR", "/content/deeper-rl")
     if not os.path.isdir(COURSE_DIR):
         # !git clone -q --depth 1 {REPO_URL} {COURSE_DIR}
-    # %pip install -q "dm_control==1.0.50" "mujoco>=3.2,<4" imageio-ffmpeg
-    # %pip install -q --no-deps -e {COURSE_DIR}
+    # %pip install -q -r {COURSE_DIR}/requirements-sim.txt
+    # %pip install -q --no-deps -r {COURSE_DIR}/requirements-nodeps.txt -e {COURSE_DIR}
     sys.path.insert(0, COURSE_DIR)  # the editable install is seen only after a restart
     os.chdir(os.path.join(COURSE_DIR, "notebooks"))
     icd = "/usr/share/glvnd/egl_vendor.d/10_nvidia.json"  # GPU runtime: point EGL at NVIDIA's driver
@@ -43,8 +43,9 @@ if "google.colab" in sys.modules:  # on Colab: fetch the course, install only wh
         os.makedirs(os.path.dirname(icd), exist_ok=True)
         with open(icd, "w") as f:
             f.write('{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}')
-os.environ.setdefault("MUJOCO_GL", "egl")  # before dm_control is imported; your own value wins
+from course_lib.rendering import choose_backend
 
+choose_backend()  # MUJOCO_GL, before dm_control is imported: egl on Linux, glfw elsewhere; yours wins
 from course_lib.runtime import describe_hardware
 
 print(describe_hardware())

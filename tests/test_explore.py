@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from course_lib import explore, widgets  # noqa: E402
+from tests.displayed import displayed  # noqa: E402
 
 
 def test_layernorm_spread_report_bounds_hold_and_small_inputs_steepen_layernorm():
@@ -52,7 +53,7 @@ def test_function_panels_redraw_when_a_control_moves(make, control, value):
     first = panel.result
     assert [o["output_type"] for o in panel.output.outputs] == ["stream", "display_data"]
     assert "image/png" in panel.output.outputs[1]["data"]
-    assert panel._repr_mimebundle_()["text/plain"].endswith("run the notebook to use it")
+    assert displayed(panel)["text/plain"].endswith("run the notebook to use it")
     panel.controls[control].value = value
     assert panel.result is not first and len(panel.output.outputs) == 2
     assert panel.values()[control] == pytest.approx(value)

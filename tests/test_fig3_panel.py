@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from course_lib import fig3_panel as F  # noqa: E402
 from course_lib.train import Event, RunResult, _frame_table  # noqa: E402
+from tests.displayed import displayed  # noqa: E402
 
 STORED = Path(__file__).resolve().parents[1] / "results" / "cpu_fig3" / "runs"
 
@@ -96,7 +97,7 @@ def test_panel_runs_in_the_background_and_keeps_earlier_runs(monkeypatch):
     run, calls = _fake_run(events=3)
     monkeypatch.setattr(F, "run_fig3", run)
     panel = F.Fig3Panel(frames=8000)
-    assert panel._repr_mimebundle_()["text/plain"].startswith("Fig3Panel(modern8, lr 0.008, seed 4, 8,000 frames)")
+    assert displayed(panel)["text/plain"].startswith("Fig3Panel(modern8, lr 0.008, seed 4, 8,000 frames)")
     panel.run(wait=True)
     panel.sn.value = True
     panel.run(wait=True)

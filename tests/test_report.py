@@ -6,7 +6,7 @@ import pytest
 
 from course_lib import paper
 from course_lib.report import main
-from test_results import make_run
+from tests.test_results import make_run
 
 
 def run_report(capsys, *argv):

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from course_lib import toy_instability as toy  # noqa: E402
+from tests.displayed import displayed  # noqa: E402
 
 SEEDS = (0, 1, 2)
 
@@ -81,4 +82,4 @@ def test_panel_redraws_for_its_controls():
     assert list(panel.tables) == ["mlp2", "mlp2+sn"]
     panel.depth.value = 3
     assert list(panel.tables) == ["mlp3", "mlp3+sn"] and "mlp3:" in panel.status.value
-    assert panel._repr_mimebundle_()["text/plain"] == "ToyPanel(depth=3, sn='both'): run the notebook to use it"
+    assert displayed(panel)["text/plain"] == "ToyPanel(depth=3, sn='both'): run the notebook to use it"

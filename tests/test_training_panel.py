@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from course_lib import plots, widgets  # noqa: E402
 from course_lib.train import Event, RunResult, _frame_table  # noqa: E402
+from tests.displayed import displayed  # noqa: E402
 
 
 def test_quick_config_changes_only_the_budget(monkeypatch):
@@ -100,7 +101,7 @@ def test_panel_trains_in_the_background_with_live_redraws(monkeypatch):
     run, calls = _fake_run(events=5)
     monkeypatch.setattr(widgets, "run_pixel_agent", run)
     panel = widgets.TrainingPanel(agent="ddpg", arch="modern", depth=4, sn=True, frames=400, seed=3, quick=True)
-    assert "TrainingPanel(ddpg, cartpole_swingup, modern4 + SN)" in panel._repr_mimebundle_()["text/plain"]
+    assert "TrainingPanel(ddpg, cartpole_swingup, modern4 + SN)" in displayed(panel)["text/plain"]
     panel.run(wait=True)
     assert calls == [dict(agent="ddpg", task="cartpole_swingup", arch="modern", depth=4, sn=True, frames=400,
                           seed=3, quick=True)]

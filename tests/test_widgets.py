@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from course_lib import lipschitz, widgets  # noqa: E402
+from tests.displayed import displayed
 
 
 def test_head_panel_updates_when_a_control_changes():
@@ -32,10 +33,13 @@ def test_head_panel_updates_when_a_control_changes():
 
 def test_head_panel_plain_text_is_short_and_deterministic():
     panel = widgets.HeadPanel(arch="mlp", depth=1, hidden_dim=64)
-    bundle = panel._repr_mimebundle_()
+    bundle = displayed(panel)
     assert bundle["text/plain"] == ("HeadPanel(arch='mlp', depth=1, sn=False, hidden=64, gain=1.0): "
                                     "run the notebook to use it")
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+    # the view of the panel's own widget, in the widget protocol both ipywidgets 7 and 8 speak
+    assert bundle["application/vnd.jupyter.widget-view+json"] == {
+        "version_major": 2, "version_minor": 0, "model_id": panel.widget.model_id}
+    assert panel.widget.model_id and repr(panel) == bundle["text/plain"]
     with pytest.raises(ValueError, match="hidden_dim must be one of"):
         widgets.HeadPanel(hidden_dim=1024)
 
