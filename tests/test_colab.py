@@ -117,12 +117,13 @@ def test_every_install_takes_the_simulator_from_the_same_two_files():
 # --- stand-in Colabs (make test-platforms) --------------------------------------------------------
 
 RUNNER = r'''
-import json, os, sys
+import json, os, re, sys
 from importlib import metadata
 import google.colab  # noqa: F401  (Colab's kernel has imported it before the first cell runs)
 
-def versions():
-    return {dist.metadata["Name"].lower(): dist.version for dist in metadata.distributions()}
+def versions():  # distribution name (normalized as PEP 503 does) -> version
+    return {re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower(): dist.version
+            for dist in metadata.distributions()}
 
 before = versions()
 from IPython.core.interactiveshell import InteractiveShell
@@ -138,7 +139,7 @@ env = suite.load("cartpole", "swingup", task_kwargs={"random": 0})
 env.reset()
 frame = env.physics.render(height=48, width=64, camera_id=0)
 try:
-    from dm_control import locomotion  # noqa: F401
+    from dm_control.locomotion import arenas  # noqa: F401  (its mazes import labmaze)
     labmaze = "imported"
 except ModuleNotFoundError as err:
     labmaze = str(err)
@@ -172,18 +173,19 @@ def _pip(python: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _interpreter(version: str) -> str | None:
-    """A Python ``version`` (``"3.13"``) on this machine: ``pythonX.Y`` on PATH, or pyenv's."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """A working Python ``version`` (``"3.13"``) on this machine: pyenv's, or ``pythonX.Y`` on PATH."""
+    candidates = []
     pyenv = shutil.which("pyenv")
     if pyenv:
-        listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
-        for name in sorted((v for v in listed if v.startswith(version + ".")), reverse=True):
-            root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
-            candidate = Path(root) / "versions" / name / "bin" / "python"
-            if candidate.exists():
-                return str(candidate)
+        root = Path(subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip())
+        candidates += sorted((root / "versions").glob(f"{version}.*/bin/python"), reverse=True)
+    if shutil.which(f"python{version}"):
+        candidates.append(shutil.which(f"python{version}"))  # may be a pyenv shim that refuses: checked below
+    for candidate in candidates:
+        probe = subprocess.run([str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return str(candidate)
     return None
 
 
