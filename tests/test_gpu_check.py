@@ -177,3 +177,21 @@ def test_cuda_without_a_gpu_says_to_use_the_dry_run(capsys):
         gpu_check.main([])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "--dry-run" in err and "sees no CUDA GPU" in err
+
+
+def test_environment_stage_does_not_ask_for_labmaze_and_installs_dm_control_without_deps(monkeypatch):
+    from importlib import metadata
+
+    real_version = metadata.version
+
+    def version(name):  # as on a machine that followed requirements-sim.txt: no labmaze
+        if gpu_check._canonical(name) == "labmaze":
+            raise metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    installed, missing = gpu_check.missing_distributions()
+    assert "dm_control" in installed and missing == []  # dm_control requires labmaze; it is not missing
+    hint = gpu_check.install_hint(["dm_control", "mujoco", "glfw"])
+    pip = f"{sys.executable} -m pip install"
+    assert hint == f"{pip} 'mujoco==3.17.0' 'glfw' && {pip} --no-deps 'dm_control==1.0.50'"

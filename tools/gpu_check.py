@@ -51,6 +51,11 @@ if str(ROOT) not in sys.path:
 TASK = "cartpole_swingup"  # a Table 2 task with a one-dimensional action: cheap physics, real frames
 PAPER_FRAMES = 500_000
 ROOT_PACKAGES = ("torch", "numpy", "pandas", "tqdm", "dm_control", "mujoco", "imageio")
+# Required by a package's metadata but deliberately not installed: dm_control's labmaze (only
+# dm_control.locomotion imports it, and it has no wheel past Python 3.12; requirements-sim.txt).
+NOT_INSTALLED = {"labmaze"}
+REQUIREMENT_FILES = ("requirements.txt", "requirements-sim.txt")  # installed with their dependencies
+NODEPS_FILE = "requirements-nodeps.txt"  # installed with --no-deps (dm_control)
 NVIDIA_EGL_VENDOR_DIRS = ("/usr/share/glvnd/egl_vendor.d", "/etc/glvnd/egl_vendor.d",
                           "/usr/local/nvidia/share/glvnd/egl_vendor.d")  # the last: container-mounted drivers
 UPDATE_CONFIGS = (("sac", "modern", 4, True), ("ddpg", "mlp", 2, False), ("ddpg", "modern", 4, True))
@@ -70,16 +75,31 @@ def _label(agent: str, arch: str, depth: int, sn: bool) -> str:
 
 
 # ============================================================================ stage: environment
-def requirement_pins() -> dict[str, str]:
-    """``{distribution: requirement line}`` from requirements.txt (for the install hint)."""
+def requirement_pins(files=REQUIREMENT_FILES + (NODEPS_FILE,)) -> dict[str, str]:
+    """``{distribution: requirement line}`` from the requirement files (for the install hint)."""
     pins = {}
-    path = ROOT / "requirements.txt"
-    for line in path.read_text().splitlines() if path.exists() else []:
-        line = line.split("#")[0].strip()
-        name = re.split(r"[<>=!~ ;\[]", line, maxsplit=1)[0] if line else ""
-        if name:
-            pins[_canonical(name)] = line
+    for file in files:
+        path = ROOT / file
+        for line in path.read_text().splitlines() if path.exists() else []:
+            line = line.split("#")[0].strip()
+            name = re.split(r"[<>=!~ ;\[]", line, maxsplit=1)[0] if line and not line.startswith("-") else ""
+            if name:
+                pins.setdefault(_canonical(name), line)  # requirements.txt's exact pin first
     return pins
+
+
+def install_hint(missing: list[str]) -> str:
+    """The pip command(s) that install ``missing``: dm_control on its own line with --no-deps."""
+    pins, nodeps = requirement_pins(), requirement_pins((NODEPS_FILE,))
+    pip = f"{sys.executable} -m pip install"
+    commands = []
+    with_deps = [m for m in missing if _canonical(m) not in nodeps]
+    without = [m for m in missing if _canonical(m) in nodeps]
+    if with_deps:
+        commands.append(f"{pip} " + " ".join(f"'{pins.get(_canonical(m), m)}'" for m in with_deps))
+    if without:
+        commands.append(f"{pip} --no-deps " + " ".join(f"'{nodeps[_canonical(m)]}'" for m in without))
+    return " && ".join(commands)
 
 
 def _canonical(name: str) -> str:
@@ -97,7 +117,7 @@ def missing_distributions(roots=ROOT_PACKAGES) -> tuple[dict[str, str], list[str
     no_recurse = {"torch"}  # the machine's own (CUDA) build: that it imports and sees the GPU is the check
     while stack:
         name = stack.pop()
-        if _canonical(name) in seen:
+        if _canonical(name) in seen or _canonical(name) in NOT_INSTALLED:
             continue
         seen.add(_canonical(name))
         try:
@@ -141,10 +161,8 @@ def stage_environment(s: dict) -> dict:
          "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "cpu_count": os.cpu_count()}
     problems = []
     if missing:
-        pins = requirement_pins()
-        line = " ".join(f"'{pins.get(_canonical(m), m)}'" for m in missing)
         problems.append(f"missing Python packages: {', '.join(missing)}; install them into this Python "
-                        f"({sys.executable}) with: {sys.executable} -m pip install {line} "
+                        f"({sys.executable}) with: {install_hint(missing)} "
                         "(keep the machine's own CUDA torch; offline: see results/gpu_check/README.md)")
     if "torch" in installed:
         import torch
