@@ -10,7 +10,8 @@ We set, at import time:
 
 - ``TQDM_DISABLE=1``: tqdm writes its bars to stderr with timings in them; disabled bars print
   nothing, so nbval never sees them. (Forced, not defaulted: a bar can never be deterministic.)
-- ``MUJOCO_GL=egl`` unless the caller chose another backend (``osmesa`` where EGL is missing).
+- ``MUJOCO_GL``: the platform's default (``course_lib.rendering``: ``egl`` on Linux) unless the
+  caller chose another backend (``osmesa`` where EGL is missing).
 - ``PYTHONHASHSEED=0``: set iteration order stays the same between the build and the test run.
   It only affects interpreters started from now on (kernels, subprocesses), not this one.
 
@@ -39,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.rendering import default_backend
+
 ROOT = Path(__file__).resolve().parent
 
 # OMP_NUM_THREADS=1: `make test` runs two xdist workers on two cores; a kernel or training subprocess
@@ -46,7 +49,7 @@ ROOT = Path(__file__).resolve().parent
 # One thread also makes float reductions, and so printed training results, the same in the build and
 # the test run whatever the core count of the machine.
 NOTEBOOK_ENV = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-NOTEBOOK_ENV_DEFAULTS = {"MUJOCO_GL": "egl"}
+NOTEBOOK_ENV_DEFAULTS = {"MUJOCO_GL": default_backend()}
 
 
 def prepare_notebook_environment(warm_caches: bool = True) -> None:

@@ -5,7 +5,6 @@ d2l's ``try_gpu()`` idea, made strict: ``pick_device("auto")`` falls back to the
 """
 from __future__ import annotations
 
-import os
 import random
 import sys
 
@@ -58,11 +57,3 @@ def set_seed(seed: int) -> None:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
-
-
-def mujoco_gl() -> str:
-    """The rendering backend dm_control will use: the user's ``MUJOCO_GL`` or the platform's default
-    (``egl`` on Linux, ``glfw`` on macOS and Windows; see :mod:`course_lib.rendering`)."""
-    from course_lib.rendering import choose_backend
-
-    return choose_backend()

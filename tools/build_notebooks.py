@@ -8,7 +8,7 @@ The py:percent file is the source of truth. For each one this script
 1. reads it with jupytext (the repository's jupytext.toml applies) and keeps its pairing metadata;
 2. executes it top to bottom in a fresh kernel of *this* Python (the venv), with the working
    directory ``notebooks/`` and the environment the notebook tests use (``conftest.py``:
-   ``TQDM_DISABLE=1``, ``MUJOCO_GL=egl`` unless set, ``PYTHONHASHSEED=0``);
+   ``TQDM_DISABLE=1``, ``MUJOCO_GL`` (the platform's default, ``egl`` on Linux) unless set, ``PYTHONHASHSEED=0``);
 3. writes the ``.ipynb`` with its outputs, then writes the ``.py`` back from the same notebook, so
    the pair is in sync (the ``.py`` only changes if jupytext normalizes it; the script says so).
 
