@@ -87,8 +87,8 @@ print(describe_hardware())
 #
 # For each library it needs, the course supports a range of versions. One end of each range is what
 # `make install` puts in `.venv` (the exact versions of `requirements.txt`), the other is what Colab
-# ships, and the course is tested at both ends. The table shows what this kernel imports and
-# whether it fits; the line after it names any library outside its range.
+# ships. The table shows what this kernel imports and whether it fits; the line after it names any
+# library outside its range.
 
 # %% tags=["nbval-ignore-output"]
 from course_lib import versions
