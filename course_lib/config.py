@@ -145,6 +145,10 @@ class TrainConfig:
     """Adam learning rate of actor, critic (+encoder) and alpha [auto: SAC 1e-3; DDPG state 1e-3, pixels 1e-4]"""
     discount: float = 0.99
     """discount factor gamma of eq. (2)"""
+    lr_reference_width: int = 0
+    """if > 0, Adam's lr of each head matrix whose fan-in grows with the width (all Linears but a head's first) is lr x lr_reference_width / hidden_dim: the per-step change of a width-1024 network at this width (course_lib.agents.step_size); 0 = one lr for all"""
+    sigma_scaled_steps: bool = False
+    """divide the Adam update of each layer SN would normalize by that layer's spectral norm, with no normalization in the forward pass (Gogianu et al. 2021's optimizer view of SN; course_lib.agents.step_size); not with --sn"""
     pre_tanh_penalty: float = 0.0
     """coefficient of the mean squared pre-tanh action added to the actor loss (Bjorck et al. 2022; SAC: of the Gaussian's mean); 0 = off"""
     n_step: Optional[int] = None
@@ -171,6 +175,8 @@ class TrainConfig:
     # --- SAC only ----------------------------------------------------------------------------
     init_temperature: float = 0.1
     """SAC: initial entropy temperature alpha (learned towards target entropy -|A|)"""
+    fixed_alpha: bool = False
+    """SAC: hold the temperature alpha at --init-temperature (no temperature loss, no alpha step)"""
     log_std_min: float = -10.0
     """SAC: lower bound of the policy's log standard deviation"""
     log_std_max: float = 2.0
@@ -254,6 +260,7 @@ class TrainConfig:
         _check_int("augment_pad", self.augment_pad, 0)
         _check_int("replay_capacity", self.replay_capacity, 2)
         _check_int("image_size", self.image_size, 16)
+        _check_int("lr_reference_width", self.lr_reference_width, 0)
         for name in ("lr", "init_temperature", "std_start", "std_end"):
             _check_float(name, getattr(self, name), low=0.0, low_open=True)
         _check_float("pre_tanh_penalty", self.pre_tanh_penalty, low=0.0)
@@ -262,9 +269,19 @@ class TrainConfig:
         _check_float("std_clip", self.std_clip, low=0.0, low_open=True)
         if not self.log_std_min < self.log_std_max:
             raise ValueError(f"log_std_min ({self.log_std_min}) must be below log_std_max ({self.log_std_max})")
-        for name in ("sn", "actor_sn", "video", "resume", "compile"):
+        for name in ("sn", "actor_sn", "video", "resume", "compile", "fixed_alpha", "sigma_scaled_steps"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.fixed_alpha and self.agent != "sac":
+            raise ValueError("fixed_alpha holds SAC's temperature; DDPG has none: drop --fixed-alpha or use --agent sac")
+        if self.sigma_scaled_steps:
+            if self.sn or self.actor_sn:
+                raise ValueError("sigma_scaled_steps is the control *without* SN (it rescales the steps, not the "
+                                 "forward pass): drop --sn/--actor-sn or drop --sigma-scaled-steps")
+            for who, arch, depth in (("critic", self.arch, self.depth), ("actor", self.actor_arch, self.actor_depth)):
+                if arch == "mlp" and depth < 2:
+                    raise ValueError(f"sigma_scaled_steps needs a layer SN would normalize, and the {who}'s mlp"
+                                     f"{depth} has none (first and last are never normalized): use depth >= 2")
         if not isinstance(self.device, str):
             raise ValueError(f"device must be one of auto, cpu, cuda; got {self.device!r}")
 

@@ -38,10 +38,21 @@ import numpy as np
 import pandas as pd
 
 ARCHS = ("mlp", "modern")
-_CONFIG_RE = re.compile(r"^(?P<arch>[a-z]+)(?P<depth>\d+)(?P<sn>\+sn)?$")
+_CONFIG_RE = re.compile(r"^(?P<arch>[a-z]+)(?P<depth>\d+)(?P<mods>(\+[a-z_]+)*)$")
+#: Modifiers after ``ARCH DEPTH``: the training options each one sets (the pre-registered
+#: experiment's heads, results/prereg). At most one of the three SN modifiers.
+CONFIG_MODIFIERS = {
+    "sn": {"sn": True},                                # SN in critic and actor (Sec. 5.1)
+    "critic_sn": {"sn": True, "actor_sn": False},      # SN in the critic only
+    "actor_sn": {"sn": False, "actor_sn": True},       # SN in the actor only
+    "fixed_alpha": {"fixed_alpha": True},              # SAC's temperature held at its initial value
+    "sigma_steps": {"sigma_scaled_steps": True},       # Adam steps divided by sigma, no SN (Gogianu et al.)
+}
+_SN_MODIFIERS = ("sn", "critic_sn", "actor_sn")
 CONFIG_HELP = (
-    "a configuration is ARCH DEPTH [+sn] with ARCH mlp or modern and DEPTH a positive integer "
-    "(hidden layers for mlp, residual blocks for modern), e.g. mlp2, mlp4, modern4, modern4+sn"
+    "a configuration is ARCH DEPTH [+MODIFIER ...] with ARCH mlp or modern, DEPTH a positive integer "
+    "(hidden layers for mlp, residual blocks for modern) and modifiers sn, critic_sn, actor_sn, "
+    "fixed_alpha, sigma_steps, e.g. mlp2, mlp4, modern4, modern4+sn, modern4+critic_sn"
 )
 
 # One row per run: these first, then every other scalar field of config.json.
@@ -57,16 +68,36 @@ BOOKKEEPING_FIELDS = {"out", "device", "device_used", "resume", "compile", "vide
 
 # --------------------------------------------------------------------------- configuration names
 def parse_config(name: str) -> dict:
-    """``"modern4+sn"`` -> ``{"arch": "modern", "depth": 4, "sn": True}``; bad names raise ValueError."""
+    """``"modern4+sn"`` -> ``{"arch": "modern", "depth": 4, "sn": True}``; bad names raise ValueError.
+
+    Modifiers beyond ``+sn`` add the training options they set (:data:`CONFIG_MODIFIERS`), e.g.
+    ``"modern4+critic_sn"`` -> ``{"arch": "modern", "depth": 4, "sn": True, "actor_sn": False}``.
+    """
     match = _CONFIG_RE.match(str(name).strip().lower())
     if not match or match["arch"] not in ARCHS or int(match["depth"]) < 1:
         raise ValueError(f"unknown configuration {name!r}: {CONFIG_HELP}")
-    return {"arch": match["arch"], "depth": int(match["depth"]), "sn": match["sn"] is not None}
+    mods = [m for m in match["mods"].split("+") if m]
+    unknown = [m for m in mods if m not in CONFIG_MODIFIERS]
+    if unknown or len(set(mods)) != len(mods) or sum(m in _SN_MODIFIERS for m in mods) > 1:
+        raise ValueError(f"unknown configuration {name!r}: {CONFIG_HELP} (each modifier once, one SN modifier)")
+    head = {"arch": match["arch"], "depth": int(match["depth"]), "sn": False}
+    for mod in mods:
+        head.update(CONFIG_MODIFIERS[mod])
+    return head
 
 
-def config_name(arch: str, depth: int, sn: bool) -> str:
-    """The inverse of :func:`parse_config`: ``("modern", 4, True)`` -> ``"modern4+sn"``."""
-    name = f"{arch}{int(depth)}" + ("+sn" if sn else "")
+def config_name(arch: str, depth: int, sn: bool, actor_sn: bool | None = None, fixed_alpha: bool = False,
+                sigma_scaled_steps: bool = False) -> str:
+    """The inverse of :func:`parse_config`: ``("modern", 4, True)`` -> ``"modern4+sn"``.
+
+    ``actor_sn`` None means "the same as ``sn``" (the training CLI's default).
+    """
+    sn = bool(sn)
+    actor_sn = sn if actor_sn is None or (isinstance(actor_sn, float) and math.isnan(actor_sn)) else bool(actor_sn)
+    mods = {(True, True): ["sn"], (True, False): ["critic_sn"], (False, True): ["actor_sn"],
+            (False, False): []}[(sn, actor_sn)]
+    mods += ["fixed_alpha"] * bool(fixed_alpha) + ["sigma_steps"] * bool(sigma_scaled_steps)
+    name = f"{arch}{int(depth)}" + "".join("+" + m for m in mods)
     parse_config(name)  # validates arch and depth
     return name
 
@@ -124,10 +155,12 @@ def read_run(run_dir: str | Path) -> dict:
             _optional_int(cfg.get("frames_done"))
     arch, depth = _field(cfg, path, "arch"), int(_field(cfg, path, "depth"))
     sn = bool(_field(cfg, path, "sn", "spectral_norm"))
+    variant = dict(actor_sn=cfg.get("actor_sn"), fixed_alpha=bool(cfg.get("fixed_alpha") or False),
+                   sigma_scaled_steps=bool(cfg.get("sigma_scaled_steps") or False))
     row = {k: v for k, v in cfg.items() if not isinstance(v, (dict, list))}
     row.update(
         task=_field(cfg, path, "task"), agent=_field(cfg, path, "agent"),
-        obs=_field(cfg, path, "obs"), config=config_name(arch, depth, sn), arch=arch, depth=depth,
+        obs=_field(cfg, path, "obs"), config=config_name(arch, depth, sn, **variant), arch=arch, depth=depth,
         sn=sn, seed=int(_field(cfg, path, "seed")),
         frames=_optional_int(_field(cfg, path, "frames", "num_frames", default=None)),
         status=status, frames_done=_optional_int(cfg.get("frames_done")) or 0,

@@ -153,7 +153,7 @@ def plan(tasks: Sequence[str], configs: Sequence[str], seeds: Sequence[int], *, 
                 state = run_state(out, frames)
                 args = ["-m", train_module, "--agent", agent, "--obs", obs, "--task", task,
                         "--arch", head["arch"], "--depth", str(head["depth"]),
-                        "--sn" if head["sn"] else "--no-sn", "--frames", str(frames),
+                        "--sn" if head["sn"] else "--no-sn", *_modifier_args(head), "--frames", str(frames),
                         "--seed", str(seed), "--out", str(out)]
                 todo = state == "new" or (resume and state in RESUME_STATES)
                 if todo and state in RESUME_STATES:
@@ -161,6 +161,18 @@ def plan(tasks: Sequence[str], configs: Sequence[str], seeds: Sequence[int], *, 
                 runs.append(Run(task, config, seed, out, args + list(train_args), state, todo,
                                 frames=frames))
     return runs
+
+
+def _modifier_args(head: dict) -> list[str]:
+    """Training options for a configuration's modifiers beyond ``+sn`` (``results.CONFIG_MODIFIERS``)."""
+    args = []
+    if "actor_sn" in head:
+        args.append("--actor-sn" if head["actor_sn"] else "--no-actor-sn")
+    if head.get("fixed_alpha"):
+        args.append("--fixed-alpha")
+    if head.get("sigma_scaled_steps"):
+        args.append("--sigma-scaled-steps")
+    return args
 
 
 def frames_reached(out: str | Path) -> int:

@@ -108,18 +108,26 @@ def twin_critic_loss(q1: torch.Tensor, q2: torch.Tensor, target: torch.Tensor, v
     return ((q1 - target) ** 2).mean(dim=(1, 2)).sum() + ((q2 - target) ** 2).mean(dim=(1, 2)).sum()
 
 
-def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters) -> torch.Tensor:
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters,
+                   scaler=None) -> torch.Tensor:
     """One gradient step on ``parameters`` only; returns their gradient norm (:func:`grad_norm`).
 
     ``backward(inputs=parameters)`` gives gradients to these parameters and no others: for the
     actor (eq. 3) the critic is only the path the gradient takes. The norm is taken after
     ``backward()`` and before the step, unclipped (what Fig. 3 plots).
+    ``scaler`` (optional, a :class:`course_lib.agents.step_size.SigmaScaledSteps`) divides the
+    step of some weights by their spectral norms.
     """
     parameters = list(parameters)
     optimizer.zero_grad(set_to_none=True)
     loss.backward(inputs=parameters)
     norm = grad_norm(parameters)
-    optimizer.step()
+    if scaler is not None:  # --sigma-scaled-steps (course_lib.agents.step_size): off by default
+        scaler.before_step()
+        optimizer.step()
+        scaler.after_step()
+    else:
+        optimizer.step()
     return norm
 
 
@@ -129,6 +137,8 @@ def agent_state_dict(agent) -> dict:
     state = {name: net.state_dict() for name, net in agent.networks().items()}
     state.update({name: opt.state_dict() for name, opt in agent.optimizers().items()})
     state["updates"] = agent.updates
+    for name, scaler in getattr(agent, "step_scalers", {}).items():
+        state[name] = scaler.state_dict()
     return state
 
 
@@ -138,6 +148,8 @@ def load_agent_state_dict(agent, state: dict) -> None:
         net.load_state_dict(state[name])
     for name, opt in agent.optimizers().items():
         opt.load_state_dict(state[name])
+    for name, scaler in getattr(agent, "step_scalers", {}).items():
+        scaler.load_state_dict(state[name])
     agent.updates = int(state["updates"])
 
 
@@ -184,3 +196,23 @@ def compile_networks(*modules: nn.Module) -> None:
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)
     for module in modules:
         module.compile()
+
+
+def make_optimizer(parameters, heads: list[nn.Module], config: TrainConfig, lr: float) -> torch.optim.Optimizer:
+    """Adam (fused) over ``parameters`` at ``lr``; with ``--lr-reference-width`` the matrices of
+    ``heads`` whose fan-in grows with the width take ``lr * reference / hidden_dim``
+    (:func:`course_lib.agents.step_size.width_transfer_groups`)."""
+    if config.lr_reference_width:
+        from course_lib.agents.step_size import width_transfer_groups
+        groups = width_transfer_groups(parameters, heads, lr, config.hidden_dim, config.lr_reference_width)
+        return torch.optim.Adam(groups, lr=lr, fused=True)
+    return torch.optim.Adam(parameters, lr=lr, fused=True)
+
+
+def make_step_scalers(config: TrainConfig, critic_heads: list[nn.Module], actor_heads: list[nn.Module]) -> dict:
+    """``{"critic_scaler": ..., "actor_scaler": ...}`` for ``--sigma-scaled-steps``, else ``{}``."""
+    if not config.sigma_scaled_steps:
+        return {}
+    from course_lib.agents.step_size import SigmaScaledSteps, sn_candidate_weights
+    return {"critic_scaler": SigmaScaledSteps(sn_candidate_weights(critic_heads)),
+            "actor_scaler": SigmaScaledSteps(sn_candidate_weights(actor_heads))}

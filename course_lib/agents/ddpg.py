@@ -40,8 +40,9 @@ import torch
 from torch import nn
 
 from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
-                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor, stack_views,
-                                      optimizer_step, soft_update, twin_critic_loss)
+                                      load_agent_state_dict, make_optimizer, make_step_scalers, make_target,
+                                      nonfinite, obs_to_tensor, optimizer_step, soft_update, stack_views,
+                                      twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
 from course_lib.diagnostics import saturation_metrics
@@ -139,8 +140,11 @@ class DDPGAgent:
         if self.pixels:
             critic_params += list(self.encoder.parameters())  # the encoder learns from eq. (2) only
         self.critic_params = critic_params
-        self.critic_opt = torch.optim.Adam(critic_params, lr=config.lr, fused=True)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=config.lr, fused=True)
+        critic_heads, actor_heads = [self.critic.q1, self.critic.q2], [self.actor.head]
+        self.critic_opt = make_optimizer(critic_params, critic_heads, config, config.lr)
+        self.actor_opt = make_optimizer(self.actor.parameters(), actor_heads, config, config.lr)
+        # Controls of the pre-registered experiment (results/prereg), off by default.
+        self.step_scalers = make_step_scalers(config, critic_heads, actor_heads)
 
     def std(self, step: int) -> float:
         c = self.config
@@ -193,7 +197,8 @@ class DDPGAgent:
 
         q1, q2 = self.critic(features, stack_views(action, m))
         critic_loss = twin_critic_loss(q1, q2, target, m)
-        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
+        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params,
+                                          self.step_scalers.get("critic_scaler"))
         return {"critic_loss": critic_loss.detach(), "q_mean": q1[:batch].detach().mean(),
                 "critic_grad_norm": critic_grad_norm,
                 "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
@@ -211,7 +216,8 @@ class DDPGAgent:
         if self.config.pre_tanh_penalty > 0:
             loss = actor_loss + self.config.pre_tanh_penalty * pre_tanh.pow(2).mean()
 
-        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters())  # critic: the path
+        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters(),  # critic: the path
+                                         self.step_scalers.get("actor_scaler"))
         return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
                 **saturation_metrics(pre_tanh),
                 "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm)}

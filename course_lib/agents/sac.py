@@ -9,7 +9,8 @@ The paper (Sec. 2.2, 3.1) adopts DrQ and changes only the heads. One update, top
 2. ``update_actor`` (every 2nd update): the actor samples ``a = tanh(mu + eps * sigma)``
    (**eq. 1**) with the reparametrization trick and ascends ``min_i Q_i(a, s) - alpha log pi(a|s)``;
    the gradient flows *through* the critic into the actor, **eq. (3)** -- exactly the path the paper
-   shows can explode with deep heads. The temperature alpha is tuned towards entropy ``-|A|``.
+   shows can explode with deep heads. The temperature alpha is tuned towards entropy ``-|A|``
+   (or held fixed with ``--fixed-alpha``).
 3. ``update_target`` (every 2nd update): EMA of critic and encoder weights, tau = 0.01.
 
 The conv encoder (pixels) is trained by the critic loss only; the actor reads its features
@@ -32,8 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.agents.common import (Critic, acting_mode, agent_state_dict, compile_networks,
-                                      load_agent_state_dict, make_target, nonfinite, obs_to_tensor, stack_views,
-                                      optimizer_step, soft_update, twin_critic_loss)
+                                      load_agent_state_dict, make_optimizer, make_step_scalers, make_target,
+                                      nonfinite, obs_to_tensor, optimizer_step, soft_update, stack_views,
+                                      twin_critic_loss)
 from course_lib.augment import RandomShift
 from course_lib.config import TrainConfig
 from course_lib.diagnostics import saturation_metrics
@@ -149,9 +151,12 @@ class SACAgent:
         if self.pixels:
             critic_params += list(self.encoder.parameters())  # the encoder learns from eq. (2) only
         self.critic_params = critic_params
-        self.critic_opt = torch.optim.Adam(critic_params, lr=config.lr, fused=True)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=config.lr, fused=True)
+        critic_heads, actor_heads = [self.critic.q1, self.critic.q2], [self.actor.head]
+        self.critic_opt = make_optimizer(critic_params, critic_heads, config, config.lr)
+        self.actor_opt = make_optimizer(self.actor.parameters(), actor_heads, config, config.lr)
         self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=config.lr, fused=True)
+        # Controls of the pre-registered experiment (results/prereg), off by default.
+        self.step_scalers = make_step_scalers(config, critic_heads, actor_heads)
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -211,7 +216,8 @@ class SACAgent:
         q1, q2 = self.critic(features, stack_views(action, m))
         # DrQ sums the two critics' mean squared errors over the M augmentations.
         critic_loss = twin_critic_loss(q1, q2, target, m)
-        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params)
+        critic_grad_norm = optimizer_step(self.critic_opt, critic_loss, self.critic_params,
+                                          self.step_scalers.get("critic_scaler"))
         return {"critic_loss": critic_loss.detach(), "q_mean": q1[:batch].detach().mean(),
                 "critic_grad_norm": critic_grad_norm,
                 "nonfinite": nonfinite(critic_loss.detach(), critic_grad_norm)}
@@ -227,12 +233,14 @@ class SACAgent:
             loss = actor_loss + self.config.pre_tanh_penalty * mu.pow(2).mean()
 
         # Only the actor's parameters get gradients; the critic is just the path (eq. 3).
-        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters())
+        actor_grad_norm = optimizer_step(self.actor_opt, loss, self.actor.parameters(),
+                                         self.step_scalers.get("actor_scaler"))
 
-        alpha_loss = temperature_loss(self.log_alpha, log_prob, self.target_entropy)
-        self.alpha_opt.zero_grad(set_to_none=True)
-        alpha_loss.backward()
-        self.alpha_opt.step()
+        if not self.config.fixed_alpha:  # --fixed-alpha: alpha stays at --init-temperature
+            alpha_loss = temperature_loss(self.log_alpha, log_prob, self.target_entropy)
+            self.alpha_opt.zero_grad(set_to_none=True)
+            alpha_loss.backward()
+            self.alpha_opt.step()
         return {"actor_loss": actor_loss.detach(), "actor_grad_norm": actor_grad_norm,
                 "alpha": self.alpha.detach(), **saturation_metrics(mu),
                 "nonfinite": nonfinite(actor_loss.detach(), actor_grad_norm, self.log_alpha.detach())}
