@@ -20,11 +20,14 @@ install: $(VENV)/.installed
 
 # dm_control goes in with --no-deps: its metadata asks for labmaze, which has no wheel past
 # Python 3.12 and which the suite never imports (requirements-sim.txt lists what it does need).
+# rliable too, for tests only (tests/test_stats.py checks course_lib.stats against its metrics
+# module): its bootstrap needs arch<8, which has no wheel for Python 3.14 and breaks with pandas 3.
 $(VENV)/.installed: requirements.txt requirements-sim.txt requirements-nodeps.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt -e .
+	$(BIN)/pip install -q --no-deps rliable==1.2.0
 	touch $@
 
 lab: install

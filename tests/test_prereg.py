@@ -1,0 +1,61 @@
+"""results/prereg/analyze.py: PLAN.md's decision rules, applied to made-up score matrices."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("prereg_analyze", ROOT / "results/prereg/analyze.py")
+analyze = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = analyze  # dataclasses look their module up there
+spec.loader.exec_module(analyze)
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def heads(**levels):
+    """Score matrices (5 seeds x 3 tasks) around each head's level, with a little seed noise."""
+    rng = np.random.default_rng(0)
+    return {h: np.clip(level + rng.normal(0, 0.03, size=(5, 3)), 0, 1) for h, level in levels.items()}
+
+
+NO_CRASH = dict.fromkeys(analyze.HEADS, 0)
+
+
+def test_the_papers_story_supports_every_hypothesis():
+    m = heads(**{"mlp2": 0.8, "modern4": 0.3, "modern4+sn": 0.8, "modern4+critic_sn": 0.8,
+                 "mlp2+fixed_alpha": 0.7, "modern4+fixed_alpha": 0.2, "modern4+sigma_steps": 0.3})
+    found = analyze.verdicts(m, NO_CRASH)
+    assert {h: v for h, (v, _) in found.items()} == dict.fromkeys(["H1", "H2", "H3", "H4", "H5"], "supported")
+
+
+def test_no_gap_rejects_h1_and_leaves_h2_and_h4_without_a_question():
+    m = heads(**{"mlp2": 0.5, "modern4": 0.8, "modern4+sn": 0.8, "modern4+critic_sn": 0.8,
+                 "mlp2+fixed_alpha": 0.5, "modern4+fixed_alpha": 0.8, "modern4+sigma_steps": 0.8})
+    found = analyze.verdicts(m, NO_CRASH)
+    assert found["H1"][0] == "rejected"
+    assert found["H2"][0] == "no gap to remove"
+    assert found["H4"][0].startswith("not applicable")
+
+
+def test_crashes_alone_can_support_h1():
+    m = heads(**{"mlp2": 0.6, "modern4": 0.6})
+    crashes = {**NO_CRASH, "modern4": 6}
+    assert analyze.verdict_h1(m, crashes)[0] == "supported"
+    assert analyze.verdict_h1(m, NO_CRASH)[0] == "inconclusive"
+
+
+def test_step_size_that_matches_sn_rejects_h5_and_critic_sn_that_falls_short_rejects_h3():
+    m = heads(**{"modern4": 0.3, "modern4+sn": 0.8, "modern4+sigma_steps": 0.8, "modern4+critic_sn": 0.3})
+    assert analyze.verdict_h5(m)[0] == "rejected"
+    assert analyze.verdict_h3(m)[0] == "rejected"
+
+
+def test_sn_that_helps_without_closing_the_gap_is_inconclusive_for_h2():
+    m = heads(**{"mlp2": 0.9, "modern4": 0.2, "modern4+sn": 0.5})
+    assert analyze.verdict_h2(m, "supported")[0].startswith("inconclusive")
+    assert analyze.verdict_h2(m, "supported")[0] != "supported"
