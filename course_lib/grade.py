@@ -46,6 +46,7 @@ from pathlib import Path
 OUTPUT_CAP = 2_000  # characters of the student's printed output kept per exercise
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space a child may add to what the forkserver holds
 MAX_FILE = 1_000_000  # bytes of one submitted file
+MAX_SUBMISSION = 4_000_000  # bytes of all of a submission's files together
 MAX_MESSAGE = 20_000_000  # bytes a child may send back (the probe data is capped at 16 MB)
 # Imported once in the forkserver, so children start warm and never import course code from a
 # disk that an earlier submission could have written to.
@@ -155,6 +156,87 @@ def _run_in_child(name: str, files: dict, seed: int, conn, user: str | None) -> 
 
 
 # ---------------------------------------------------------------------------------------------------
+# Nothing a submission starts outlives its exercise (Linux)
+# ---------------------------------------------------------------------------------------------------
+# A child can start processes that leave its process group (fork, setsid, fork again). While the
+# grader is a *subreaper* (prctl PR_SET_CHILD_SUBREAPER), every such orphan is re-parented to the
+# grader instead of to init, so after each exercise the grader finds them among its own children
+# (any child that is not the forkserver or the resource tracker) and kills them with everything
+# below them. Elsewhere (macOS) only the child's process group is killed.
+
+_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+def _prctl(option: int, value: int = 0) -> int | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if option == _PR_GET_CHILD_SUBREAPER:
+        flag = ctypes.c_int(0)
+        return flag.value if libc.prctl(option, ctypes.byref(flag), 0, 0, 0) == 0 else None
+    return 0 if libc.prctl(option, value, 0, 0, 0) == 0 else None
+
+
+def _process_tree() -> dict[int, list[int]]:
+    """``{parent pid: [child pids]}`` of every process, from ``/proc`` (empty without it)."""
+    tree: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return tree
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def _infrastructure() -> set[int]:
+    """The grader's own helper processes: the forkserver and multiprocessing's resource tracker."""
+    from multiprocessing import forkserver, resource_tracker
+
+    pids = {getattr(forkserver._forkserver, "_forkserver_pid", None),
+            getattr(resource_tracker._resource_tracker, "_pid", None)}
+    return {pid for pid in pids if pid}
+
+
+def kill_strays(keep: set[int] = frozenset()) -> int:
+    """SIGKILL every child of this process except ``keep`` and the grader's helpers, with all their
+    descendants, and reap them. Returns how many were found. Repeats until none is left: killing a
+    process re-parents its own children to the grader (a subreaper)."""
+    me, found = os.getpid(), 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        tree = _process_tree()
+        spared = set(keep) | _infrastructure()
+        strays = [pid for pid in tree.get(me, []) if pid not in spared]
+        if not strays:
+            break
+        found += len(strays)
+        todo = list(strays)
+        while todo:  # the whole subtree, parents first (a killed parent cannot fork again)
+            pid = todo.pop()
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            todo.extend(tree.get(pid, []))
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
 # The grader's side
 # ---------------------------------------------------------------------------------------------------
 
@@ -193,8 +275,12 @@ def _read_until_eof(fd: int, child, deadline: float) -> tuple[bytes, str | None]
 
 
 def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, context=None,
-              child_user: str | None = None) -> Grade:
-    """Grade exercise ``name`` on a submission ``files`` (``{module: text}``, or a folder)."""
+              child_user: str | None = None, keep: set[int] = frozenset()) -> Grade:
+    """Grade exercise ``name`` on a submission ``files`` (``{module: text}``, or a folder).
+
+    ``keep``: processes that are this process's children for other reasons (see :func:`grade`);
+    every other child left when the exercise ends is the submission's, and is killed.
+    """
     from course_lib.checks import exercise, judge
 
     ex = exercise(name)
@@ -223,6 +309,7 @@ def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, 
             pass
         child.join()
         receive.close()
+        kill_strays(keep)  # whatever the submission started, gone before the next exercise
     if problem == "timeout":
         return Grade(name, ex.points, False, f"timed out after {timeout:g} s (an endless loop?)")
     if problem == "too large":
@@ -268,15 +355,33 @@ def _source_of(file: Path) -> str:
     return f"raise ImportError({f'{file.name} {problem}; submit the plain file'!r})\n"
 
 
+def exercise_modules() -> list[str]:
+    """The module names a submission may hold (``ex01_mdp`` ...): those of registered exercises."""
+    from course_lib.checks import REGISTRY
+
+    return sorted({ex.module for ex in REGISTRY.values()})
+
+
 def read_submission(path: str | Path) -> dict[str, str]:
-    """``{module: text}`` of the submission in ``path``; ``GradingError`` if there is none."""
+    """``{module: text}`` of the submission in ``path``; ``GradingError`` if there is none.
+
+    Only the registered exercise modules are read (other files are ignored, whatever their size),
+    at most ``MAX_FILE`` bytes each and ``MAX_SUBMISSION`` in all.
+    """
     path = Path(path)
     if not path.is_dir():
         raise GradingError(f"{path} is not a folder; pass the folder holding the student's exNN_*.py files")
     folder = find_submission(path)
     if folder is None:
         raise GradingError(f"{path} holds no exNN_topic.py files; pass the folder of a student's exercises")
-    return {f.stem: _source_of(f) for f in sorted(folder.glob("ex*.py"))}
+    files = {name: _source_of(folder / f"{name}.py") for name in exercise_modules()
+             if (folder / f"{name}.py").exists() or (folder / f"{name}.py").is_symlink()}
+    if not files:
+        raise GradingError(f"{folder} holds none of the exercise files ({', '.join(exercise_modules())})")
+    size = sum(len(text.encode()) for text in files.values())
+    if size > MAX_SUBMISSION:
+        raise GradingError(f"the submission's exercise files hold {size:,} bytes, more than {MAX_SUBMISSION:,}")
+    return files
 
 
 def select_exercises(only: str | None = None) -> list[str]:
@@ -286,6 +391,37 @@ def select_exercises(only: str | None = None) -> list[str]:
     if not names:
         raise GradingError(f"no exercise name starts with {only!r}; registered: {', '.join(REGISTRY)}")
     return names
+
+
+def fresh_seed() -> int:
+    """A new private seed for one grading run (never 0, the notebooks' public seed; never printed)."""
+    import secrets
+
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+def _seed_option(text: str) -> int:
+    if text == "fresh":
+        return fresh_seed()
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed takes an integer or 'fresh', got {text!r}") from None
+
+
+def write_private(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file only its owner can read, moved into place
+    with ``os.replace``: no one can write into it half-way, or swap it between writing and moving."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def check_options(timeout: float, seed: int, jobs: int = 1) -> None:
@@ -319,14 +455,22 @@ def grade(source: str | Path | dict, timeout: float = 60.0, only: str | None = N
     files = source if isinstance(source, dict) else read_submission(source)
     context = _context()
     wants = wants if wants is not None else reference_data(names, seed)
+    was_subreaper = _prctl(_PR_GET_CHILD_SUBREAPER)
+    keep = set(_process_tree().get(os.getpid(), []))  # children from before: not the submission's
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
     def one(name):
-        return grade_one(name, files, timeout, seed, wants[name], context, child_user)
+        return grade_one(name, files, timeout, seed, wants[name], context, child_user, keep)
 
-    if jobs == 1:
-        return [one(name) for name in names]
-    with ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(one, names))
+    try:
+        if jobs == 1:
+            return [one(name) for name in names]
+        with ThreadPoolExecutor(jobs) as pool:
+            return list(pool.map(one, names))
+    finally:
+        kill_strays(keep)
+        if was_subreaper == 0:
+            _prctl(_PR_SET_CHILD_SUBREAPER, 0)
 
 
 def as_table(grades: list[Grade]):
@@ -349,8 +493,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("path", help="folder with the student's exNN_topic.py files "
                                      "(with --batch: a folder with one such folder per student)")
     parser.add_argument("--batch", action="store_true", help="PATH holds one submission folder per student")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the graded inputs (default 0, the notebooks'; use a private one)")
+    parser.add_argument("--seed", type=_seed_option, default=0,
+                        help="seed of the graded inputs: an integer (default 0, the notebooks'), or 'fresh' for "
+                             "a new private one drawn for this run and never printed (what Gradescope uses)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise (default 60)")
     parser.add_argument("--only", help="grade only exercises whose name starts with this, e.g. ex01_mdp")
     parser.add_argument("--csv", help="also write the table to this CSV file")
@@ -364,6 +509,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if os.name == "posix" and os.geteuid() == 0 and not sys.flags.safe_path:
+        parser.exit(2, "grade: error: as root, start the grader with python -P -m course_lib.grade (without -P, "
+                       "Python imports modules from the current folder first, which may be a submission's)\n")
+    for output in (args.csv, args.json):  # a stale file must never pass for this run's grades
+        if output and Path(output).is_file():
+            Path(output).unlink()
     try:
         if args.batch:
             from course_lib import gradebook
@@ -380,7 +531,7 @@ def main(argv=None) -> int:
     earned, total = sum(g.earned for g in grades), sum(g.points for g in grades)
     print(f"\ntotal: {earned}/{total} points ({sum(g.passed for g in grades)}/{len(grades)} exercises passed)")
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        write_private(args.csv, table.to_csv(index=False))
         print(f"wrote {args.csv}")
     if args.json:
         from course_lib.gradebook import write_gradescope_json

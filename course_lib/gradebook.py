@@ -16,11 +16,12 @@ in ``/autograder/results/results.json``; ``tools/gradescope/`` holds the two scr
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 from course_lib.grade import (Grade, GradingError, _context, check_options, grade, read_submission, reference_data,
-                              select_exercises)
+                              select_exercises, write_private)
 
 
 def gradescope_results(grades: list[Grade]) -> dict:
@@ -29,13 +30,12 @@ def gradescope_results(grades: list[Grade]) -> dict:
     for g in grades:
         output = g.reason if not g.output else f"{g.reason}\n\nYour code printed:\n{g.output}"
         tests.append({"name": g.exercise, "score": g.earned, "max_score": g.points, "output": output})
-    return {"score": sum(g.earned for g in grades), "tests": tests}
+    # The grader's own stdout (the table) is for instructors only.
+    return {"score": sum(g.earned for g in grades), "tests": tests, "stdout_visibility": "hidden"}
 
 
 def write_gradescope_json(grades: list[Grade], path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(gradescope_results(grades), indent=1))
+    write_private(path, json.dumps(gradescope_results(grades), indent=1))
 
 
 def student_folders(root: str | Path) -> list[Path]:
@@ -49,6 +49,25 @@ def student_folders(root: str | Path) -> list[Path]:
     return students
 
 
+def refuse_open_folder(root: str | Path, user: str) -> None:
+    """``GradingError`` if ``user`` (the one student code runs as) could list or enter ``root``:
+    a submission could then read, and run, a classmate's files (found through ``/proc``)."""
+    import grp
+    import pwd
+
+    info, entry = os.stat(root), pwd.getpwnam(user)
+    groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    if info.st_uid == entry.pw_uid:
+        bits = (info.st_mode >> 6) & 7
+    elif info.st_gid in groups:
+        bits = (info.st_mode >> 3) & 7
+    else:
+        bits = info.st_mode & 7
+    if bits & 0o5:
+        raise GradingError(f"{user} can open {root} (mode {info.st_mode & 0o777:o}), so a submission could read a "
+                           f"classmate's files: chmod 700 {root} (owned by the grading user) and grade again")
+
+
 def grade_class(root: str | Path, timeout: float = 60.0, only: str | None = None, seed: int = 0,
                 jobs: int = 1, child_user: str | None = None, progress: bool = True) -> dict[str, list[Grade]]:
     """``{student: grades}`` for every student folder of ``root``."""
@@ -56,6 +75,8 @@ def grade_class(root: str | Path, timeout: float = 60.0, only: str | None = None
 
     check_options(timeout, seed, jobs)
     students = student_folders(root)
+    if child_user:
+        refuse_open_folder(root, child_user)
     names = select_exercises(only)
     _context()  # the forkserver starts while the references are computed
     wants = reference_data(names, seed)
@@ -103,7 +124,7 @@ def main(args) -> int:
     print(table[["total"]].to_string())
     print(f"\n{len(table)} students graded; mean {table.total.mean():.1f}/{possible} points")
     if args.csv:
-        table.to_csv(args.csv)
+        write_private(args.csv, table.to_csv())
         print(f"wrote {args.csv}")
     if args.json:
         folder = Path(args.json)

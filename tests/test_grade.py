@@ -10,6 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -25,7 +27,8 @@ WRONG = "\n\ndef bellman_backup(mdp, V, gamma):\n    return V  # wrong\n"
 
 
 def _grade_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "course_lib.grade", *map(str, args)],
+    # -P, as the grader must be started (as root it refuses otherwise): no imports from the cwd
+    return subprocess.run([sys.executable, "-P", "-m", "course_lib.grade", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd)
 
 
@@ -287,3 +290,178 @@ def test_bad_input_is_a_one_line_error(args, message, tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("grade: error: ") and message in result.stderr, result.stderr
+
+
+
+# --- nothing a submission starts outlives its exercise --------------------------------------------
+
+def _escaping_student(pid_file: Path, then: str, delay: float = 2.0) -> str:
+    """A bellman_backup that starts a process outside its process group (fork, setsid, fork), which
+    writes its pid to ``pid_file``, waits ``delay`` seconds and then runs ``then``; the function
+    itself returns a wrong answer at once."""
+    return f"""
+import os, time
+
+def bellman_backup(mdp, V, gamma):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            for fd in range(3, 256):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            with open({str(pid_file)!r}, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep({delay})
+{textwrap.indent(then, " " * 12)}
+        os._exit(0)
+    time.sleep(0.5)
+    return V
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the grader reaps escaped processes on Linux")
+def test_a_process_that_leaves_its_group_is_gone_when_the_exercise_ends(tmp_path):
+    pid_file, marker = tmp_path / "pid", tmp_path / "still-here"
+    files = {"ex01_mdp": _escaping_student(pid_file, f"open({str(marker)!r}, 'w').write('alive')")}
+    assert not grade(files, timeout=20, only=ONE)[0].passed
+    pid = int(pid_file.read_text())
+    assert not _alive(pid)
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the grader reaps escaped processes on Linux")
+def test_a_process_left_behind_cannot_rewrite_the_graders_output(tmp_path):
+    results = tmp_path / "results.json"
+    forged = json.dumps({"score": 52, "tests": []})
+    student = _write(tmp_path / "student", _escaping_student(
+        tmp_path / "pid", f"open({str(results)!r}, 'w').write({forged!r})", delay=1.5))
+    assert _grade_cli(student, "--only", ONE, "--json", results).returncode == 0
+    time.sleep(2.5)
+    assert json.loads(results.read_text())["score"] == 0
+    assert results.stat().st_mode & 0o077 == 0  # written through a file only its owner can read
+
+
+def test_a_stale_output_file_never_passes_for_this_runs_grades(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"score": 52}))
+    result = _grade_cli(tmp_path / "nowhere", "--json", results)
+    assert result.returncode == 2 and not results.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--child-user needs a grader running as root")
+def test_a_saboteur_in_a_batch_leaves_every_classmate_full_marks(tmp_path, request):
+    """A submission whose left-behind process kills every process of its user (the child user's)
+    for several seconds: the next student's exercises run as that same user."""
+    killer = ("import signal\nend = time.time() + 8\nwhile time.time() < end:\n"
+              "    for entry in os.listdir('/proc'):\n"
+              "        if entry.isdigit() and int(entry) != os.getpid():\n"
+              "            try:\n"
+              "                if os.stat('/proc/' + entry).st_uid == os.getuid():\n"
+              "                    os.kill(int(entry), signal.SIGKILL)\n"
+              "            except OSError:\n"
+              "                pass\n"
+              "    time.sleep(0.01)\n")
+    only = "ex01_mdp"
+    names = [n for n in REGISTRY if n.startswith(only)]
+    full = sum(REGISTRY[n].points for n in names)
+    root = tmp_path / "class"
+    shared = Path(tempfile.mkdtemp(prefix="saboteur-"))  # where the child user can write its pid
+    shared.chmod(0o777)
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    _write(root / "a_saboteur", _escaping_student(shared / "pid", killer, delay=0.0))
+    shutil.copytree(ROOT / "solutions", root / "b_honest")
+    root.chmod(0o700)
+    from course_lib.gradebook import grade_class
+    for run in range(2):
+        results = grade_class(root, timeout=20, only=only, seed=5 + run, child_user="nobody", progress=False)
+        assert (shared / "pid").exists()  # the saboteur did start
+        assert sum(g.earned for g in results["b_honest"]) == full, [g.reason for g in results["b_honest"]]
+        (shared / "pid").unlink()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--child-user needs a grader running as root")
+def test_batch_refuses_a_class_folder_the_child_user_could_read(tmp_path):
+    root = tmp_path / "class"
+    shutil.copytree(ROOT / "exercises", root / "bob")
+    root.chmod(0o755)
+    result = _grade_cli(root, "--batch", "--only", ONE, "--child-user", "nobody")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "nobody can open" in result.stderr and "chmod 700" in result.stderr
+
+
+def test_only_the_exercise_files_are_read_and_their_total_is_capped(tmp_path):
+    from course_lib.grade import MAX_FILE, MAX_SUBMISSION, GradingError, exercise_modules, read_submission
+
+    folder = _write(tmp_path / "student", WRONG)
+    for i in range(20):  # junk beside the exercises: never read, whatever its size
+        (folder / f"ex99_junk{i}.py").write_bytes(b"#" * MAX_FILE * 2)
+    (folder / "notes.txt").write_text("hello")
+    assert list(read_submission(folder)) == ["ex01_mdp"]
+    big = tmp_path / "big"
+    big.mkdir()
+    per_file = MAX_FILE - 10
+    for module in exercise_modules()[: MAX_SUBMISSION // per_file + 1]:
+        (big / f"{module}.py").write_text("#" * per_file)
+    with pytest.raises(GradingError, match="more than"):
+        read_submission(big)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader refuses to run as root without -P")
+def test_a_root_grader_needs_python_minus_P(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'w').write('shadowed')\nfrom json import *\n")
+    without = subprocess.run([sys.executable, "-m", "course_lib.grade", str(tmp_path)], capture_output=True,
+                             text=True, cwd=tmp_path)
+    assert without.returncode == 2 and "python -P -m course_lib.grade" in without.stderr
+    assert len(without.stderr.strip().splitlines()) == 1
+    marker.unlink(missing_ok=True)
+    with_p = _grade_cli(tmp_path, cwd=tmp_path)  # -P: the folder's json.py is never imported
+    assert not marker.exists() and with_p.returncode == 2
+
+
+def test_a_fresh_seed_is_new_at_every_run_and_never_shown(tmp_path, monkeypatch, capsys):
+    from course_lib import grade as grader
+
+    seeds = {grader.fresh_seed() for _ in range(20)}
+    assert len(seeds) == 20 and 0 not in seeds
+    monkeypatch.setattr(grader, "fresh_seed", lambda: 987_654_321)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # in this process: as a user, no -P needed
+    results = tmp_path / "results.json"
+    student = _write(tmp_path / "student", WRONG + "\nprint('hello')\n")
+    assert grader.main([str(student), "--only", ONE, "--seed", "fresh", "--json", str(results)]) == 0
+    shown = capsys.readouterr().out + results.read_text()
+    assert "987654321" not in shown and "987_654_321" not in shown
+    assert json.loads(results.read_text())["stdout_visibility"] == "hidden"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="run_autograder grades as root with --child-user nobody")
+def test_run_autograder_replaces_a_stale_result_and_fails_loudly(tmp_path):
+    script = ROOT / "tools" / "gradescope" / "run_autograder"
+    root = tmp_path / "autograder"
+    (root / "results").mkdir(parents=True)
+    (root / "source").symlink_to(ROOT, target_is_directory=True)
+    stale = root / "results" / "results.json"
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+
+    stale.write_text(json.dumps({"score": 52}))
+    (root / "submission").mkdir()  # nothing submitted
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(stale.read_text())["score"] == 0
+    assert "upload your exercises/ files" in stale.read_text()
+
+    stale.write_text(json.dumps({"score": 52}))
+    broken = subprocess.run(["bash", str(script)], env={**env, "PYTHON": "/bin/false"}, capture_output=True,
+                            text=True)
+    assert broken.returncode == 1 and "the grader failed" in broken.stderr
+    assert json.loads(stale.read_text())["score"] == 0 and "autograder" in stale.read_text()
