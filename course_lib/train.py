@@ -32,7 +32,9 @@ Run directory (the contract the results and sweep modules read)::
     video.mp4      the first episode of the final evaluation
 
 Resuming. Checkpoints are taken at episode ends (the first one after each
-``checkpoint_every_frames``), where the environments' whole state is their random generator; with
+``checkpoint_every_frames``), where the environments' whole state is their random generator, and
+when the budget is spent, also in the middle of an episode (the episode's start and actions, which
+:meth:`course_lib.envs.DMCEnv.state_dict` replays exactly), so every finished run can be extended; with
 the networks, optimizers, replay memory, loop counters, the rows written so far and the Python,
 NumPy and torch generators restored, a resumed run repeats the uninterrupted run exactly on a CPU
 (on CUDA up to non-deterministic kernels). A finished run continued with a larger ``--frames`` is
@@ -311,9 +313,10 @@ class Trainer:
                 if self._stop_requested():
                     return self._finish("stopped", bar)
 
-            # The budget is spent. Checkpoint at an episode end (before the final evaluation, so a
-            # longer resumed run repeats the uninterrupted one), then evaluate and film.
-            if self.out is not None and self.time_step is not None and self.time_step.last:
+            # The budget is spent. Checkpoint (before the final evaluation, so that a longer resumed
+            # run repeats the uninterrupted one), at an episode end or in the middle of one: every
+            # finished run can be extended. Then evaluate and film.
+            if self.out is not None and self.time_step is not None:
                 self._save_checkpoint()
             self._evaluate(bar, video=cfg.video and self.out is not None)
             return self._finish("complete", bar)
@@ -446,6 +449,10 @@ class Trainer:
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                 "explore": self.explore_rng.bit_generator.state,
                 "env": self.env.get_rng_state(),  # at an episode end: the environment's whole state
+                # In the middle of an episode (only when the budget ends there): the episode so far,
+                # which course_lib.envs replays bit for bit on resume.
+                "env_episode": (self.env.state_dict() if self.time_step is not None and not self.time_step.last
+                                else None),
                 "eval_env": self.eval_env.get_rng_state(),
             },
         }
@@ -479,7 +486,9 @@ class Trainer:
         self.explore_rng.bit_generator.state = rng["explore"]
         self.env.set_rng_state(rng["env"])
         self.eval_env.set_rng_state(rng["eval_env"])
-        self.time_step = None  # checkpoints are taken at episode ends: the next step resets
+        self.time_step = None  # at an episode end: the next step resets
+        if rng.get("env_episode") is not None:  # taken mid-episode: continue that episode
+            self.time_step = self.env.load_state_dict(rng["env_episode"])
 
     def result(self, status: str) -> RunResult:
         return RunResult(

@@ -190,6 +190,25 @@ def test_continuing_with_a_larger_budget_equals_training_in_one_go(tmp_path):
     assert list(pd.read_csv(tmp_path / "a" / "eval.csv")["frame"]) == [0, 2000, 4000, 6000]
 
 
+@pytest.mark.parametrize("obs", ["state", "pixels"])
+def test_a_budget_that_ends_mid_episode_still_extends_exactly(tmp_path, obs):
+    """A budget that ends inside an episode (1,600 frames: the second 1,000-frame episode is cut),
+    before any periodic checkpoint, still checkpoints; continuing it to 3,000 frames equals 3,000
+    frames in one go."""
+    common = dict(agent="sac", obs=obs, task="cartpole_swingup", action_repeat=4, hidden_dim=32,
+                  batch_size=16, seed_frames=800, eval_every_frames=1000, eval_episodes=1,
+                  log_every_frames=500, checkpoint_every_frames=100_000, video=False, seed=9)
+    if obs == "pixels":
+        common.update(image_size=32, action_repeat=8, batch_size=8, update_every=2, replay_capacity=2000)
+    short = train(TrainConfig(out=str(tmp_path / "a"), frames=1600, **common), progress=False)
+    assert short.status == "complete" and (tmp_path / "a" / "checkpoint.pt").exists()
+    continued = train(TrainConfig(out=str(tmp_path / "a"), frames=3000, resume=True, **common), progress=False)
+    straight = train(TrainConfig(out=str(tmp_path / "b"), frames=3000, **common), progress=False)
+    assert continued.status == straight.status == "complete"
+    for name in ("eval.csv", "train.csv"):
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
+
+
 def test_a_run_stored_before_newer_options_existed_still_resumes(tmp_path):
     """config.json written before an option existed (here: pnorm, pre_tanh_penalty, profile)."""
     common = dict(agent="ddpg", obs="state", hidden_dim=32, batch_size=16, seed_frames=1000,
