@@ -14,7 +14,7 @@ MUJOCO_GL ?= glfw
 endif
 export MUJOCO_GL
 
-.PHONY: lab test test-platforms install notebooks exercises durations clean mujoco-gl
+.PHONY: lab test test-platforms install notebooks exercises student-edition durations clean mujoco-gl
 
 install: $(VENV)/.installed
 
@@ -39,8 +39,9 @@ test: install
 # Where students are: notebook 00's setup cell on a stand-in Colab (Python 3.13 and 3.11, Colab's
 # published package versions), every notebook under Colab's versions, and the wheel matrix
 # (Python 3.11-3.14 x Linux, macOS arm64, Windows). Needs the package index; CI runs it after `make test`.
+# And the student edition built afresh, its notebooks under strict nbval (tests/test_student_edition.py).
 test-platforms: install
-	$(BIN)/python -m pytest -m platforms tests/test_colab.py tests/test_wheels.py
+	$(BIN)/python -m pytest -m platforms tests/test_colab.py tests/test_wheels.py tests/test_student_edition.py
 
 # The rendering backend make passes on (see MUJOCO_GL above).
 mujoco-gl:
@@ -57,6 +58,12 @@ notebooks: install
 # Maintainers: regenerate exercises/ (student stubs) from solutions/.
 exercises: install
 	$(BIN)/python tools/make_exercises.py
+
+# Instructors: write the student edition (no solutions/, no grader) to the new folder OUT, its Colab
+# links pointing at the student repository REPO (default deeper-rl/deeper-rl-student). README.md:
+# "Releasing to students".
+student-edition: install
+	$(BIN)/python tools/make_student_edition.py $(if $(OUT),--out "$(OUT)") $(if $(REPO),--repo "$(REPO)")
 
 clean:
 	rm -rf $(VENV)

@@ -38,6 +38,7 @@ import select
 import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,10 +51,12 @@ MAX_SUBMISSION = 4_000_000  # bytes of all of a submission's files together
 MAX_MESSAGE = 20_000_000  # bytes a child may send back (the probe data is capped at 16 MB)
 # Imported once in the forkserver, so children start warm and never import course code from a
 # disk that an earlier submission could have written to.
-PRELOAD = ["numpy", "torch", "pandas", "course_lib.checks", "course_lib.mdp", "course_lib.nets",
-           "course_lib.spectral", "course_lib.lipschitz", "course_lib.augment", "course_lib.results",
-           "course_lib.diagnostics", "course_lib.agents.common", "course_lib.agents.sac",
-           "course_lib.agents.ddpg", "course_lib.tabular"]
+PRELOAD = ["course_lib.grade_reaper", "numpy", "torch", "pandas", "course_lib.checks",
+           "course_lib.checks.answers", "course_lib.mdp", "course_lib.nets", "course_lib.spectral",
+           "course_lib.lipschitz", "course_lib.augment", "course_lib.results", "course_lib.diagnostics",
+           "course_lib.agents.common", "course_lib.agents.sac", "course_lib.agents.ddpg",
+           "course_lib.tabular", "course_lib.explore", "course_lib.stats", "course_lib.toy_instability",
+           "course_lib.value_estimates"]  # every module answers.py stubs (tests/test_grade_answers.py)
 
 
 class GradingError(ValueError):
@@ -139,6 +142,9 @@ def _run_in_child(name: str, files: dict, seed: int, conn, user: str | None) -> 
             _drop_privileges(user)
         os.chdir(tempfile.mkdtemp(prefix="grade-"))
         from course_lib.checks import student_result
+        from course_lib.checks.answers import stub_answers
+
+        stub_answers(name)  # the library's own answers now raise "write it yourself" when called
 
         result = student_result(name, files, seed)
         message = json.dumps({"result": result, "output": captured.text(), "printed": captured.total})
@@ -158,34 +164,23 @@ def _run_in_child(name: str, files: dict, seed: int, conn, user: str | None) -> 
 # ---------------------------------------------------------------------------------------------------
 # Nothing a submission starts outlives its exercise (Linux)
 # ---------------------------------------------------------------------------------------------------
-# A child can start processes that leave its process group (fork, setsid, fork again). While the
-# grader is a *subreaper* (prctl PR_SET_CHILD_SUBREAPER), every such orphan is re-parented to the
-# grader instead of to init, so after each exercise the grader finds them among its own children
-# (any child that is not the forkserver or the resource tracker) and kills them with everything
-# below them. Elsewhere (macOS) only the child's process group is killed.
+# A child can start processes that leave its process group (fork, setsid, fork again). The
+# forkserver, which every child is forked from, is a *subreaper* (course_lib.grade_reaper, in
+# PRELOAD): every such orphan is re-parented to it rather than to init. So after each exercise the
+# grader finds them among the forkserver's children (any child that is not a running exercise) and
+# kills them with everything below them. Elsewhere (macOS) only the child's process group is killed.
 
-_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
-
-
-def _prctl(option: int, value: int = 0) -> int | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if option == _PR_GET_CHILD_SUBREAPER:
-        flag = ctypes.c_int(0)
-        return flag.value if libc.prctl(option, ctypes.byref(flag), 0, 0, 0) == 0 else None
-    return 0 if libc.prctl(option, value, 0, 0, 0) == 0 else None
+_running: set[int] = set()  # pids of the exercise children running now (several with --jobs)
+_running_lock = threading.Lock()
 
 
-def _process_tree() -> dict[int, list[int]]:
-    """``{parent pid: [child pids]}`` of every process, from ``/proc`` (empty without it)."""
-    tree: dict[int, list[int]] = {}
+def _process_table() -> dict[int, tuple[int, str]]:
+    """``{pid: (parent pid, state letter)}`` of every process, from ``/proc`` (empty without it)."""
+    table: dict[int, tuple[int, str]] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return tree
+        return table
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -194,45 +189,44 @@ def _process_tree() -> dict[int, list[int]]:
                 fields = stat.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue  # exited meanwhile
-        tree.setdefault(int(fields[1]), []).append(int(entry))
-    return tree
+        table[int(entry)] = (int(fields[1]), fields[0].decode())
+    return table
 
 
-def _infrastructure() -> set[int]:
-    """The grader's own helper processes: the forkserver and multiprocessing's resource tracker."""
-    from multiprocessing import forkserver, resource_tracker
+def _forkserver_pid() -> int | None:
+    from multiprocessing import forkserver
 
-    pids = {getattr(forkserver._forkserver, "_forkserver_pid", None),
-            getattr(resource_tracker._resource_tracker, "_pid", None)}
-    return {pid for pid in pids if pid}
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)
 
 
-def kill_strays(keep: set[int] = frozenset()) -> int:
-    """SIGKILL every child of this process except ``keep`` and the grader's helpers, with all their
-    descendants, and reap them. Returns how many were found. Repeats until none is left: killing a
-    process re-parents its own children to the grader (a subreaper)."""
-    me, found = os.getpid(), 0
+def kill_strays() -> int:
+    """SIGKILL every child of the forkserver that is not a running exercise, with all its
+    descendants. Returns how many were found. Repeats until only dead ones are left: killing a
+    process re-parents its children to the forkserver, which reaps the dead."""
+    server, found = _forkserver_pid(), 0
+    if server is None:
+        return 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        tree = _process_tree()
-        spared = set(keep) | _infrastructure()
-        strays = [pid for pid in tree.get(me, []) if pid not in spared]
+        # Under the lock: no exercise can be forked between reading the table and the running set.
+        with _running_lock:
+            table = _process_table()
+            children: dict[int, list[int]] = {}
+            for pid, (parent, _) in table.items():
+                children.setdefault(parent, []).append(pid)
+            strays = [pid for pid in children.get(server, []) if pid not in _running and table[pid][1] != "Z"]
+            found += len(strays)
+            todo = list(strays)
+            while todo:  # the whole subtree, parents first (a killed parent cannot fork again)
+                pid = todo.pop()
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                todo.extend(children.get(pid, []))
         if not strays:
             break
-        found += len(strays)
-        todo = list(strays)
-        while todo:  # the whole subtree, parents first (a killed parent cannot fork again)
-            pid = todo.pop()
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            todo.extend(tree.get(pid, []))
-        for pid in strays:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+        time.sleep(0.01)
     return found
 
 
@@ -275,12 +269,8 @@ def _read_until_eof(fd: int, child, deadline: float) -> tuple[bytes, str | None]
 
 
 def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, context=None,
-              child_user: str | None = None, keep: set[int] = frozenset()) -> Grade:
-    """Grade exercise ``name`` on a submission ``files`` (``{module: text}``, or a folder).
-
-    ``keep``: processes that are this process's children for other reasons (see :func:`grade`);
-    every other child left when the exercise ends is the submission's, and is killed.
-    """
+              child_user: str | None = None) -> Grade:
+    """Grade exercise ``name`` on a submission ``files`` (``{module: text}``, or a folder)."""
     from course_lib.checks import exercise, judge
 
     ex = exercise(name)
@@ -291,7 +281,9 @@ def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, 
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_run_in_child, args=(name, files, seed, send, child_user), daemon=True)
         try:
-            child.start()
+            with _running_lock:  # a running exercise, never taken for a stray (kill_strays)
+                child.start()
+                _running.add(child.pid)
             break
         except OSError:  # the forkserver died (a student can kill it): it restarts on the next start
             receive.close()
@@ -309,7 +301,9 @@ def grade_one(name: str, files: dict, timeout: float, seed: int = 0, want=None, 
             pass
         child.join()
         receive.close()
-        kill_strays(keep)  # whatever the submission started, gone before the next exercise
+        with _running_lock:
+            _running.discard(child.pid)
+        kill_strays()  # whatever the submission started, gone before the next exercise
     if problem == "timeout":
         return Grade(name, ex.points, False, f"timed out after {timeout:g} s (an endless loop?)")
     if problem == "too large":
@@ -455,12 +449,9 @@ def grade(source: str | Path | dict, timeout: float = 60.0, only: str | None = N
     files = source if isinstance(source, dict) else read_submission(source)
     context = _context()
     wants = wants if wants is not None else reference_data(names, seed)
-    was_subreaper = _prctl(_PR_GET_CHILD_SUBREAPER)
-    keep = set(_process_tree().get(os.getpid(), []))  # children from before: not the submission's
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
     def one(name):
-        return grade_one(name, files, timeout, seed, wants[name], context, child_user, keep)
+        return grade_one(name, files, timeout, seed, wants[name], context, child_user)
 
     try:
         if jobs == 1:
@@ -468,9 +459,7 @@ def grade(source: str | Path | dict, timeout: float = 60.0, only: str | None = N
         with ThreadPoolExecutor(jobs) as pool:
             return list(pool.map(one, names))
     finally:
-        kill_strays(keep)
-        if was_subreaper == 0:
-            _prctl(_PR_SET_CHILD_SUBREAPER, 0)
+        kill_strays()
 
 
 def as_table(grades: list[Grade]):

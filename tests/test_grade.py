@@ -41,7 +41,7 @@ def _write(folder: Path, text: str, module: str = "ex01_mdp") -> Path:
 # One student file with every way to misbehave (and one honest, correct function).
 BAD_STUDENT = '''
 import os
-from course_lib import mdp as reference
+import numpy as np
 
 def bellman_backup(mdp, V, gamma):
     while True:  # never returns
@@ -51,13 +51,20 @@ def value_iteration(mdp, gamma, tol):
     for _ in range(1000):  # 10 MB through print, 10 MB straight to the file descriptor
         print("x" * 10_000)
     os.write(1, b"y" * 10_000_000)
-    return reference.value_iteration(mdp, gamma, tol)
+    threshold = tol * (1 - gamma) / gamma if gamma > 0 else np.inf
+    history = [np.zeros(mdp.R.shape[0])]
+    while True:
+        history.append((mdp.R + gamma * mdp.P @ history[-1]).max(axis=1))
+        if np.abs(history[-1] - history[-2]).max() <= threshold:
+            return history[-1], np.stack(history)
 
 def greedy_policy(mdp, V, gamma):
     raise ZeroDivisionError("student bug " + "!" * 100_000)
 
 def policy_evaluation(mdp, policy, gamma):
-    return reference.policy_evaluation(mdp, policy, gamma)
+    states = np.arange(len(policy))
+    P_pi, R_pi = mdp.P[states, policy], mdp.R[states, policy]
+    return np.linalg.solve(np.eye(len(policy)) - gamma * P_pi, R_pi)
 '''
 
 

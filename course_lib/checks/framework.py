@@ -155,10 +155,51 @@ def load_module(module: str, source: str | Path | Mapping[str, str] | None = Non
 
 _REFERENCE_CACHE: dict[tuple, Any] = {}
 
+# The student edition (tools/make_student_edition.py) ships without solutions/; in its place, this
+# file holds every reference's probe output for DEFAULT_SEED, the notebooks' seed, and nothing else.
+PUBLIC_REFERENCES = Path(__file__).resolve().with_name("reference_public.json")
+
+
+def public_references() -> dict:
+    """The content of :data:`PUBLIC_REFERENCES`, computed from ``solutions/`` (JSON-able).
+
+    ``{"seed": DEFAULT_SEED, "references": {name: <encoded probe output>}}`` for every registered
+    exercise, each output as ``encode`` writes it. Only the notebooks' seed: the grader's other
+    seeds stay with the instructors.
+    """
+    return {"seed": DEFAULT_SEED,
+            "references": {name: json.loads(encode(reference_outputs(name, DEFAULT_SEED)))
+                           for name in REGISTRY}}
+
+
+def _public_reference_outputs(name: str, seed: int) -> Any:
+    """``reference_outputs`` where ``solutions/`` is absent: read from :data:`PUBLIC_REFERENCES`."""
+    if int(seed) != DEFAULT_SEED:
+        raise ValueError(f"this student edition holds the references of the notebooks' seed "
+                         f"({DEFAULT_SEED}) only, not of seed {seed}; other seeds need solutions/, "
+                         "which only instructors have")
+    if not PUBLIC_REFERENCES.is_file():
+        raise FileNotFoundError(f"neither {solutions_dir()} nor {PUBLIC_REFERENCES} exists; "
+                                "restore solutions/, or rebuild the student edition")
+    key = (name, "public", PUBLIC_REFERENCES.stat().st_mtime_ns)
+    if key not in _REFERENCE_CACHE:
+        stored = json.loads(PUBLIC_REFERENCES.read_text())
+        if stored.get("seed") != DEFAULT_SEED or name not in stored.get("references", {}):
+            raise ValueError(f"{PUBLIC_REFERENCES.name} holds no reference of {name} for seed "
+                             f"{DEFAULT_SEED}; rebuild the student edition")
+        _REFERENCE_CACHE[key] = _from_wire(stored["references"][name])
+    return _REFERENCE_CACHE[key]
+
 
 def reference_outputs(name: str, seed: int = DEFAULT_SEED) -> Any:
-    """``probe(reference_fn, rng_for(seed))`` for the function of ``solutions/``, as decoded data."""
+    """``probe(reference_fn, rng_for(seed))`` for the function of ``solutions/``, as decoded data.
+
+    Without ``solutions/`` (the student edition) the data of :data:`PUBLIC_REFERENCES` instead,
+    which exist for ``DEFAULT_SEED`` only: any other seed raises ``ValueError``.
+    """
     ex = exercise(name)
+    if not solutions_dir().is_dir():
+        return _public_reference_outputs(name, seed)
     path = solutions_dir() / f"{ex.module}.py"
     key = (name, int(seed), path.stat().st_mtime_ns)
     if key not in _REFERENCE_CACHE:
@@ -340,29 +381,63 @@ def expect_shape(value, shape: tuple, what: str) -> np.ndarray:
     return array
 
 
+def _where(mask: np.ndarray) -> str:
+    """`` at (i, j)``: the first entry where ``mask`` holds (nothing for a scalar)."""
+    if mask.ndim == 0 or mask.size <= 1:
+        return ""
+    index = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    count = int(mask.sum())
+    more = f" and {count - 1} more" if count > 1 else ""
+    return f" at {tuple(int(i) for i in index)}{more}"
+
+
 def expect_close(value, expected, what: str, atol: float = 1e-6) -> None:
     """``CheckFailed`` unless ``value`` matches ``expected`` (same shape, max error <= atol).
 
-    NaN in ``expected`` must be matched by NaN in ``value``.
+    NaN in ``expected`` must be matched by NaN in ``value``, an infinity by the same infinity.
+    The message says where and in which direction ``value`` is off, and by roughly how much (one
+    significant digit), never what ``expected`` holds: with a private grading seed the expected
+    values belong to inputs the student does not see, and printing them would let a submission
+    collect them (``tests/test_grade_answers.py`` checks every exercise for such leaks).
     """
     expected = np.asarray(expected, dtype=float)
     array = expect_shape(value, expected.shape, what)
     finite = np.isfinite(expected)
-    if np.any(np.isnan(expected) & ~np.isnan(array)):
-        raise CheckFailed(f"{what} should be nan (no value), got a number")
-    if not np.all(np.isfinite(array[finite])):
-        raise CheckFailed(f"{what} contains NaN or inf")
-    if not np.array_equal(array[~finite], expected[~finite], equal_nan=True):
-        raise CheckFailed(f"{what} should be {expected[~finite].tolist()} where the reference is "
-                          f"nan or inf, got {array[~finite].tolist()}")
-    diff = np.where(finite, np.abs(array - np.where(finite, expected, 0)), 0.0)
-    error = float(diff.max()) if diff.size else 0.0
+    missing = np.isnan(expected) & ~np.isnan(array)
+    if missing.any():
+        raise CheckFailed(f"{what} should be nan (no value){_where(missing)}, got a number")
+    broken = finite & ~np.isfinite(array)
+    if broken.any():
+        raise CheckFailed(f"{what} contains NaN or inf{_where(broken)}")
+    infinite = np.isinf(expected) & (array != expected)
+    if infinite.any():
+        sign = np.isinf(array) & infinite
+        problem, mask = ("has an infinity of the wrong sign", sign) if sign.any() else ("should be infinite", infinite)
+        raise CheckFailed(f"{what} {problem}{_where(mask)}")
+    diff = np.where(finite, array - np.where(finite, expected, 0), 0.0)
+    error = float(np.abs(diff).max()) if diff.size else 0.0
     if error > atol:
-        where = ""
-        if array.size > 1:
-            index = np.unravel_index(int(np.argmax(diff)), array.shape)
-            where = f"; worst at {tuple(int(i) for i in index)}: {array[index]:.6g} instead of {expected[index]:.6g}"
-        raise CheckFailed(f"{what} is off by up to {error:.3g} (allowed {atol:.0e}){where}")
+        worst = np.zeros(diff.shape, dtype=bool)
+        worst[np.unravel_index(int(np.argmax(np.abs(diff))), diff.shape)] = True
+        direction = "too large" if diff[worst][0] > 0 else "too small"
+        where = f"; the worst entry{_where(worst)} is {direction}" if array.size > 1 else f"; it is {direction}"
+        raise CheckFailed(f"{what} is off by up to {error:.1g} (allowed {atol:.0e}){where}")
+
+
+def expect_relative(value, expected: float, what: str, rtol: float) -> None:
+    """``CheckFailed`` unless the number ``value`` is within ``rtol * max(|expected|, 1)`` of ``expected``.
+
+    For numbers that span orders of magnitude (Lipschitz bounds). As ``expect_close``, the message
+    gives the relative error (one significant digit) and its direction, never ``expected``.
+    """
+    number = as_float(value, what)
+    if not math.isfinite(number):
+        raise CheckFailed(f"{what} should be a finite number, got {number!r}")
+    error = (number - expected) / max(abs(expected), 1.0)
+    if not abs(error) <= rtol:
+        direction = "too large" if error > 0 else "too small"
+        raise CheckFailed(f"{what} is off by {abs(error):.1g} relative to its size (allowed {rtol:.0e}): "
+                          f"it is {direction}")
 
 
 def expect_same(got, want, what: str = "the output", atol: float = 1e-6) -> None:
@@ -379,9 +454,14 @@ def expect_same(got, want, what: str = "the output", atol: float = 1e-6) -> None
                               f"{len(got) if isinstance(got, list) else type(got).__name__}")
         for i, (g, w) in enumerate(zip(got, want)):
             expect_same(g, w, f"{what}[{i}]", atol)
-    elif want is None or isinstance(want, (str, bool)):
-        if got != want or type(got) is not type(want):
-            raise CheckFailed(f"{what} should be {want!r}, got {got!r}")
+    elif want is None:
+        if got is not None:
+            raise CheckFailed(f"{what} should be None (no value), got {got!r:.60}")
+    elif isinstance(want, (str, bool)):
+        if type(got) is not type(want):
+            raise CheckFailed(f"{what} should be a {type(want).__name__}, got {got!r:.60}")
+        if got != want:
+            raise CheckFailed(f"{what} is wrong (got {got!r:.60})")
     else:
         if got is None or isinstance(got, (str, dict)):
             raise CheckFailed(f"{what} should be a number or an array, got {got!r:.60}")

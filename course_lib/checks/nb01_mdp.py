@@ -26,11 +26,22 @@ def _probe_bellman_backup(fn, rng):
 _VI_TOL = 1e-6
 
 
+def _optimal_values(P, R, gamma):
+    """V* of the MDP ``(P, R)`` to 1e-12, in the grader's process (``course_lib.mdp``'s answer is
+    stubbed in the grader's child, where probes run)."""
+    from course_lib import mdp
+
+    return mdp.value_iteration(mdp.TabularMDP(P=P, R=R, state_names=tuple(map(str, range(len(R)))),
+                                              action_names=tuple(map(str, range(R.shape[1]))),
+                                              terminal=np.zeros(len(R), dtype=bool)), gamma, tol=1e-12)[0]
+
+
 def _compare_value_iteration(got, want):
     for case, ref in want.items():
         mine = got[case]
         # tol / (1 - gamma) also accepts the common stopping rule ||V_{k+1} - V_k|| <= tol.
-        V_star, gamma, P, R = ref["V*"], ref["gamma"], ref["P"], ref["R"]
+        gamma, P, R = ref["gamma"], ref["P"], ref["R"]
+        V_star = _optimal_values(P, R, gamma)
         expect_close(mine["V"], V_star, f"V on {case}", atol=_VI_TOL / (1 - gamma))
         history = np.asarray(mine["history"], dtype=float)
         n = len(V_star)
@@ -45,21 +56,20 @@ def _compare_value_iteration(got, want):
 
 @register("ex01_mdp.value_iteration", points=2, compare=_compare_value_iteration)
 def _probe_value_iteration(fn, rng):
-    from course_lib import mdp
-
     out = {}
     for case, m, gamma in _cases(rng):
         result = fn(m, gamma, _VI_TOL)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise CheckFailed("value_iteration should return a tuple (V, history)")
-        V_star, _ = mdp.value_iteration(m, gamma, tol=1e-12)  # context for the compare (the judge's run counts)
-        out[case] = {"V": result[0], "history": result[1], "V*": V_star, "gamma": gamma, "P": m.P, "R": m.R}
+        # The MDP goes along: the compare solves it (in the grader's process, where V* is computed).
+        out[case] = {"V": result[0], "history": result[1], "gamma": gamma, "P": m.P, "R": m.R}
     return out
 
 
 def _compare_greedy_policy(got, want):
     for case, ref in want.items():
-        policy, Q = np.asarray(got[case]["policy"]), ref["Q"]
+        policy = np.asarray(got[case]["policy"])
+        Q = ref["R"] + ref["gamma"] * ref["P"] @ ref["V"]  # here, not in the child: see answers.py
         n_states, n_actions = Q.shape
         if policy.shape != (n_states,) or not np.issubdtype(policy.dtype, np.integer):
             raise CheckFailed(f"greedy_policy should return one integer action per state, shape "
@@ -73,15 +83,13 @@ def _compare_greedy_policy(got, want):
 
 @register("ex01_mdp.greedy_policy", points=1, compare=_compare_greedy_policy)
 def _probe_greedy_policy(fn, rng):
-    from course_lib import mdp
-
     out = {}
     for case, m, gamma in _cases(rng):
         V = rng.normal(size=m.n_states)
         policy = np.asarray(fn(m, V.copy(), gamma))
         if policy.dtype == object:
             raise CheckFailed(f"greedy_policy should return an integer array, got {policy.dtype}")
-        out[case] = {"policy": policy, "Q": mdp.q_values(m, V, gamma)}
+        out[case] = {"policy": policy, "P": m.P, "R": m.R, "V": V, "gamma": gamma}
     return out
 
 

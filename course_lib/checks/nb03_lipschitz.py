@@ -1,7 +1,7 @@
 """Checks of notebook 03 · Lipschitz constants, eq. (5) (solutions/ex03_lipschitz.py)."""
 from __future__ import annotations
 
-from .framework import CheckFailed, as_float, expect_close, register, torch_generator
+from .framework import CheckFailed, as_float, expect_relative, register, torch_generator
 
 
 def _matrices(rng):
@@ -17,8 +17,10 @@ def _matrices(rng):
 
 def _compare_relative(got, want):
     """Every number within 1e-5 of the reference, relative to its size."""
+    if not isinstance(got, dict) or list(got) != list(want):
+        raise CheckFailed(f"the output should have the parts {list(want)}")
     for what, ref in want.items():
-        expect_close(got[what], ref, what, atol=1e-5 * max(abs(ref), 1.0))
+        expect_relative(got[what], ref, what, rtol=1e-5)
 
 
 @register("ex03_lipschitz.linear_lipschitz", points=1, compare=_compare_relative)
