@@ -21,8 +21,11 @@ actor gets the same architecture, at half the depth for modern heads, as in the 
 How, per device (the paper: "Tesla V100 GPUs [...] time with CUDA events and [...] memory with
 PyTorch native tools [...] average time across 500 iterations with warm-start"):
 
-* **CUDA**: CUDA events around each call, ``torch.cuda.max_memory_allocated`` reset between heads
-  (and between acting and training). Default: 20 warm-up and 500 timed iterations.
+* **CUDA**: CUDA events around each call (on the device's stream), ``torch.cuda.max_memory_allocated``
+  over each phase's timed calls: its peak is reset after the warm-up, so neither the agent's
+  construction nor cuDNN's autotuning of new shapes (trial workspaces) counts. TF32 matmuls and cuDNN
+  autotuning as in training; the ``device`` column names the GPU and these settings. Default: 20
+  warm-up and 500 timed iterations.
 * **CPU**: wall time (``time.perf_counter``), and also the process's CPU time (``process_time``:
   on a machine shared with other jobs wall time measures the queue as much as the work), and the
   peak resident set size (RSS) of the process.
@@ -54,7 +57,7 @@ import torch
 
 from course_lib.config import OneLineErrorParser, TrainConfig
 from course_lib.results import CONFIG_HELP, parse_config
-from course_lib.runtime import pick_device, set_seed
+from course_lib.runtime import apply_cuda_settings, cuda_event_ms, describe_device, pick_device, set_seed
 
 ARCHS = ("mlp2", "mlp4", "modern2", "modern4")  # Table 3's columns
 #: Per device: (warm-up updates, timed updates, timed acting steps). The paper times 500 iterations.
@@ -114,28 +117,30 @@ def _reset_rss_peak() -> bool:
         return False
 
 
-def _timed(fn, n: int, cuda: bool) -> tuple[list[float], list[float] | None]:
+def _timed(fn, n: int, device: torch.device) -> tuple[list[float], list[float] | None]:
     """Milliseconds of each of ``n`` calls of ``fn``: ``(times, cpu_times)``.
 
     ``times``: CUDA events on a GPU, wall time (``perf_counter``) on a CPU. ``cpu_times`` (CPU only,
     else None): the process's CPU time (``process_time``, user + system, all threads), which a busy
     shared machine inflates far less than wall time.
     """
+    cuda = device.type == "cuda"
     times, cpu_times = [], []
     for _ in range(n):
         if cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end))
+            times.append(cuda_event_ms(fn, device))
         else:
             t0, c0 = time.perf_counter(), time.process_time()
             fn()
             times.append((time.perf_counter() - t0) * 1e3)
             cpu_times.append((time.process_time() - c0) * 1e3)
     return times, (None if cuda else cpu_times)
+
+
+def _reset_cuda_peak(device: torch.device) -> None:
+    """Start a new ``torch.cuda.max_memory_allocated`` peak, once the work queued so far is done."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
 
 
 def _warm_up_cpu() -> None:
@@ -189,12 +194,8 @@ def measure(arch: str, device: str | torch.device = "cpu", *, batch: int = 512, 
     cfg = bench_config(arch, batch, hidden_dim, task, seed)
     env = make_env(cfg.task, cfg.obs, seed, cfg.action_repeat, cfg.frame_stack, cfg.image_size)  # specs only
     set_seed(seed)
-    if cuda:  # as in training (course_lib.train): cuDNN autotuning and TF32 matmuls
-        torch.backends.cudnn.benchmark = True
-        torch.set_float32_matmul_precision("high")
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-    else:
+    apply_cuda_settings(device)  # as in training (course_lib.train): TF32 matmuls, cuDNN autotuning
+    if not cuda:
         _warm_up_cpu()
     baseline = _rss_now()
 
@@ -208,13 +209,16 @@ def measure(arch: str, device: str | torch.device = "cpu", *, batch: int = 512, 
     obs = np.random.default_rng(seed).integers(0, 256, env.obs_shape, dtype=np.uint8)
     step = cfg.seed_frames // cfg.action_repeat
     # Building the agent has its own transient peak (initialisation temporaries): not acting's.
+    # CUDA restarts its peak after the warm-up instead, which also leaves out cuDNN's autotuning
+    # of the new shapes (it tries algorithms with workspaces of their own).
     phase_peaks = cuda or _reset_rss_peak()
     act = lambda: agent.act(obs, step, eval_mode=True)  # noqa: E731
-    _timed(act, min(5, act_iters), cuda)  # warm-up
-    act_times, act_cpu = _timed(act, act_iters, cuda)
+    _timed(act, min(5, act_iters), device)  # warm-up
+    if cuda:
+        _reset_cuda_peak(device)
+    act_times, act_cpu = _timed(act, act_iters, device)
     if cuda:
         act_mem = torch.cuda.max_memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
     else:
         act_mem = _rss_peak() - baseline
         _reset_rss_peak()
@@ -222,8 +226,10 @@ def measure(arch: str, device: str | torch.device = "cpu", *, batch: int = 512, 
     # --- training: updates on a fixed batch already on the device ---------------------------
     data = random_batch(env.obs_shape, env.action_dim, cfg.batch_size, cfg.obs, device, seed)
     update = lambda: agent.update(data, step)  # noqa: E731
-    _timed(update, warmup, cuda)
-    train_times, train_cpu = _timed(update, iters, cuda)
+    _timed(update, warmup, device)
+    if cuda:
+        _reset_cuda_peak(device)
+    train_times, train_cpu = _timed(update, iters, device)
     train_mem = torch.cuda.max_memory_allocated(device) if cuda else _rss_peak() - baseline
 
     return {
@@ -243,9 +249,8 @@ def measure(arch: str, device: str | torch.device = "cpu", *, batch: int = 512, 
 
 
 def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return "cpu"
+    """``"cpu"``, or ``"cuda (<GPU name>; TF32 matmuls, ...)"``: the GPU and its math settings."""
+    return describe_device(device)
 
 
 def _check_counts(**values) -> None:
@@ -365,7 +370,7 @@ def describe(results: pd.DataFrame) -> str:
     """One line saying what was measured, where and how (for under the table)."""
     r = results.iloc[0]
     if str(r["device"]).startswith("cuda"):
-        memory = "peak CUDA memory allocated (torch.cuda.max_memory_allocated)"
+        memory = "peak CUDA memory allocated over the timed calls (torch.cuda.max_memory_allocated)"
         timing = "CUDA events"
     else:
         per_phase = " (restarted for acting and for training)" if r.get("memory") == "peak RSS per phase" else ""

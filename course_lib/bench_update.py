@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from course_lib.config import AGENTS, ARCHS, OBS_TYPES, PROFILES, OneLineErrorParser, TrainConfig
-from course_lib.runtime import pick_device, set_seed
+from course_lib.runtime import apply_cuda_settings, cuda_event_ms, pick_device, set_seed
 
 
 def random_batch(obs_shape, action_dim: int, batch: int, obs_type: str, device, seed: int = 0) -> dict:
@@ -53,9 +53,7 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
     cfg = config.resolved()
     env = make_env(cfg.task, cfg.obs, 0, cfg.action_repeat, cfg.frame_stack, cfg.image_size)  # specs only
     set_seed(cfg.seed)
-    if device.type == "cuda":  # as in training (course_lib.train): cuDNN autotuning and TF32 matmuls
-        torch.backends.cudnn.benchmark = True
-        torch.set_float32_matmul_precision("high")
+    cuda_settings = apply_cuda_settings(device)  # as in training: TF32 matmuls, cuDNN autotuning
     agent = make_agent(cfg, env.obs_shape, env.action_dim, device)
     batch = random_batch(env.obs_shape, env.action_dim, cfg.batch_size, cfg.obs, device)
     step = cfg.seed_frames // cfg.action_repeat
@@ -68,12 +66,7 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
     times, cpu_times = [], []
     for _ in range(repeats):
         if cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            agent.update(batch, step)
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end))
+            times.append(cuda_event_ms(lambda: agent.update(batch, step), device))
         else:
             t0, c0 = time.perf_counter(), time.process_time()
             agent.update(batch, step)
@@ -88,7 +81,7 @@ def benchmark(config: TrainConfig, device: torch.device, warmup: int = 3, repeat
     return {"ms_median": statistics.median(times), "ms_min": min(times), "ms_max": max(times),
             "cpu_ms_median": statistics.median(cpu_times) if cpu_times else None,
             "repeats": repeats, "memory_bytes": memory, "memory_kind": memory_kind,
-            "threads": torch.get_num_threads(), "config": cfg}
+            "threads": torch.get_num_threads(), "cuda_settings": cuda_settings, "config": cfg}
 
 
 def time_alternating(runs: dict, rounds: int, repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
@@ -148,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     c = r["config"]
     head = f"{c.arch}{c.depth}" + ("+sn" if c.sn else "") + f" (actor {c.actor_arch}{c.actor_depth}" + \
         ("+sn" if c.actor_sn else "") + ")"
-    where = f"{device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda"
-                           else f" ({r['threads']} threads)")
+    where = f"{device}" + (f" ({torch.cuda.get_device_name(device)}; {r['cuda_settings']})"
+                           if device.type == "cuda" else f" ({r['threads']} threads)")
     image = f" {c.image_size}x{c.image_size}" if c.obs == "pixels" else ""
     print(f"{c.agent} {c.obs}{image} {head} hidden {c.hidden_dim} batch {c.batch_size} on {where}: "
           f"{r['ms_median']:.1f} ms/update (median of {r['repeats']}, min {r['ms_min']:.1f}, "

@@ -50,10 +50,12 @@ Fidelity notes (where this code knowingly differs from, or silently depends on, 
 
 * Pixel scaling: SAC's encoder scales frames as ``x/255`` (DrQ's ``Encoder.forward_conv``), DDPG's
   as ``x/255 - 0.5`` (DrQ-v2's ``Encoder.forward``): :class:`course_lib.nets.ConvEncoder` ``scaling``.
-* TF32: on CUDA, :class:`course_lib.train.Trainer` calls ``torch.set_float32_matmul_precision("high")``
-  (and sets ``cudnn.benchmark``; ``course_lib.bench_update`` does the same), so float32 matmuls run
-  in TF32 (10-bit mantissa) on Ampere and later GPUs, as cuDNN convolutions already do by
-  PyTorch's default: faster, not bit-identical to a CPU run. The paper timed its agents on V100
+* TF32: on CUDA, :class:`course_lib.train.Trainer` calls :func:`course_lib.runtime.apply_cuda_settings`
+  (so do the benchmarks): CUDA's own ``torch.backends.cuda.matmul.allow_tf32`` and
+  ``cudnn.benchmark``, never the process-wide ``set_float32_matmul_precision``, which in torch 2.13
+  also switches CPU matmuls. So float32 matmuls run in TF32 (10-bit mantissa) on Ampere and later
+  GPUs, as cuDNN convolutions already do by PyTorch's default: faster, not bit-identical to a CPU
+  run; ``config.json``'s ``device_used`` says so. The paper timed its agents on V100
   GPUs (Table 3), which have no TF32: its runs were full float32.
 * Evaluation seed: the evaluation environment is seeded with ``seed + 10000``
   (``course_lib.train.EVAL_SEED_OFFSET``), so it starts from other states than training.

@@ -313,7 +313,9 @@ def to_torch(batch: dict[str, np.ndarray], device) -> dict[str, torch.Tensor]:
     out = {}
     for k, v in batch.items():
         if isinstance(v, torch.Tensor):
-            out[k] = v.to(device, non_blocking=True)
+            # Non-blocking only towards a GPU: a non-blocking copy from a GPU to the host returns
+            # before the data is there, and the caller would read it unsynchronized.
+            out[k] = v.to(device, non_blocking=device.type == "cuda")
         elif device.type == "cuda":
             out[k] = torch.from_numpy(v).pin_memory().to(device, non_blocking=True)
         else:

@@ -60,7 +60,7 @@ def power_iteration(W: torch.Tensor, n_iters: int, u: torch.Tensor | None = None
         n_iters: number of power steps (>= 1, or 0 to just evaluate ``u^T W v`` from a given ``u``).
         u: optional starting left vector of length ``m`` (e.g. the one kept from the previous step,
             which is how SN amortises the cost: one step per training forward).
-        generator: optional ``torch.Generator`` for the random start.
+        generator: optional ``torch.Generator`` for the random start, on the CPU or on ``W``'s GPU.
 
     Returns:
         ``(sigma, u, v)``: ``sigma = u^T W v`` (a 0-d tensor, differentiable w.r.t. ``W``), and the
@@ -75,7 +75,10 @@ def power_iteration(W: torch.Tensor, n_iters: int, u: torch.Tensor | None = None
         if u is None:
             if n_iters == 0:
                 raise ValueError("n_iters=0 needs a starting vector u")
-            u = torch.randn(m, generator=generator, dtype=W.dtype).to(W.device)
+            # Drawn where the generator lives (a CPU generator, or none, draws on the CPU as before;
+            # torch.randn refuses a CUDA generator for a CPU tensor), then moved to W's device.
+            where = generator.device if generator is not None else torch.device("cpu")
+            u = torch.randn(m, generator=generator, dtype=W.dtype, device=where).to(W.device)
         elif u.shape != (m,):
             raise ValueError(f"u must have shape ({m},) to match W of shape {tuple(W.shape)}, got {tuple(u.shape)}")
         u = F.normalize(u.to(W), dim=0, eps=eps)

@@ -23,7 +23,8 @@ store the transition. Diagnostics are logged every ``log_every_frames`` frames
 Run directory (the contract the results and sweep modules read)::
 
     config.json    every TrainConfig field, resolved, plus status ("running" | "complete" |
-                   "crashed"), frames_done, crash_frame, crash_reason, device_used
+                   "crashed"), frames_done, crash_frame, crash_reason, device_used ("cpu", or
+                   e.g. "cuda (NVIDIA H100 80GB HBM3; TF32 matmuls, TF32 convolutions, cuDNN autotuning)")
     eval.csv       frame, eval_return, crashed     (one row per evaluation; a crash adds a last
                    row at the crash frame with the last evaluation's return and crashed=1)
     train.csv      frame, critic_loss, actor_loss, q_mean, actor_grad_norm, critic_grad_norm,
@@ -68,7 +69,7 @@ from tqdm.auto import tqdm
 
 from course_lib import diagnostics, projection
 from course_lib.config import TrainConfig, auto_defaults_table, build_parser
-from course_lib.runtime import pick_device, set_seed
+from course_lib.runtime import apply_cuda_settings, describe_device, pick_device, set_seed
 
 RUN_FILES = ("config.json", "eval.csv", "train.csv", "checkpoint.pt", "video.mp4")
 #: Fields that may differ when resuming: a longer budget, another device, a moved directory.
@@ -213,9 +214,7 @@ class Trainer:
         self.out = Path(cfg.out) if cfg.out is not None else None
         self.progress, self.callback, self.stop = progress, callback, stop
         set_seed(cfg.seed)
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-            torch.set_float32_matmul_precision("high")  # TF32 matmuls: a large speed-up on Ampere and later
+        apply_cuda_settings(device)  # CUDA: TF32 matmuls, cuDNN autotuning (config.json's device_used says so)
 
         self.env = make_env(cfg.task, cfg.obs, cfg.seed, cfg.action_repeat, cfg.frame_stack, cfg.image_size)
         self.eval_env = make_env(cfg.task, cfg.obs, cfg.seed + EVAL_SEED_OFFSET, cfg.action_repeat,
@@ -414,7 +413,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         record = {**self.cfg.to_dict(), "status": self.status, "frames_done": self.frame,
                   "crash_frame": self.crash_frame, "crash_reason": self.crash_reason,
-                  "device_used": str(self.device)}
+                  "device_used": describe_device(self.device)}
         _atomic_write(self.out / "config.json", lambda f: f.write(json.dumps(record, indent=2) + "\n"))
 
     def train_columns(self) -> list[str]:
@@ -446,7 +445,7 @@ class Trainer:
             "rng": {
                 "python": random.getstate(), "numpy": np.random.get_state(),
                 "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                "cuda": cuda_rng_state(self.device),
                 "explore": self.explore_rng.bit_generator.state,
                 "env": self.env.get_rng_state(),  # at an episode end: the environment's whole state
                 # In the middle of an episode (only when the budget ends there): the episode so far,
@@ -481,8 +480,7 @@ class Trainer:
         random.setstate(rng["python"])
         np.random.set_state(rng["numpy"])
         torch.set_rng_state(rng["torch"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
+        restore_cuda_rng_state(rng["cuda"], self.device)
         self.explore_rng.bit_generator.state = rng["explore"]
         self.env.set_rng_state(rng["env"])
         self.eval_env.set_rng_state(rng["eval_env"])
@@ -496,6 +494,28 @@ class Trainer:
             eval=_frame_table(self.eval_rows, diagnostics.EVAL_COLUMNS),
             train=_frame_table(self.train_rows, self.train_columns()),
             crash_frame=self.crash_frame, crash_reason=self.crash_reason, out=self.out, agent=self.agent)
+
+
+def cuda_rng_state(device: torch.device) -> list[torch.Tensor] | None:
+    """Every visible GPU's generator state for a CUDA run's checkpoint; None for a CPU run.
+
+    A CPU run does not touch CUDA at all, even on a machine with GPUs: reading their generators
+    would start a CUDA context on each of them.
+    """
+    return torch.cuda.get_rng_state_all() if device.type == "cuda" else None
+
+
+def restore_cuda_rng_state(states: list[torch.Tensor] | None, device: torch.device) -> None:
+    """Restore what :func:`cuda_rng_state` saved, for the GPUs this process sees.
+
+    A run may resume where fewer GPUs are visible than where it was saved (e.g. under a scheduler
+    that sets ``CUDA_VISIBLE_DEVICES``): ``torch.cuda.set_rng_state_all`` would then fail on the
+    missing ones. A checkpoint of a CPU run (None) leaves the generators as seeded.
+    """
+    if states is None or device.type != "cuda":
+        return
+    for index, state in enumerate(states[:torch.cuda.device_count()]):
+        torch.cuda.set_rng_state(state, index)
 
 
 # ============================================================================ the function

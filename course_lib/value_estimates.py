@@ -44,7 +44,8 @@ def ddpg_policy_action(agent, features: torch.Tensor, generator: torch.Generator
     """
     c = agent.config
     mu = agent.actor(features)
-    noise = (torch.randn(mu.shape, generator=generator) * c.std_end).clamp(-c.std_clip, c.std_clip)
+    # Drawn by the (CPU) generator, then moved to the actor's device: the same draws on a GPU.
+    noise = (torch.randn(mu.shape, generator=generator).to(mu.device) * c.std_end).clamp(-c.std_clip, c.std_clip)
     return (mu + noise).clamp(-1.0, 1.0)
 
 

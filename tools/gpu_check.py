@@ -13,6 +13,11 @@ CUDA error in one stage is recorded (with its error) and the next stage still ru
                driver, not a software fallback), ms per 84x84 frame, ms per environment step
   replay       DeviceFrameReplay (frame ring on the GPU) against ReplayBuffer (host) after the same
                inserts with the same seed: every sampled batch must be identical, element for element
+  devices      tiny pixel SAC (SN) and state DDPG (sigma-scaled steps) runs checkpointed on one device
+               and resumed on another (GPU->GPU, CPU->GPU, GPU->CPU): every parameter, SN buffer,
+               Adam moment, scaler vector and the GPU frame ring must be on the resumed run's device;
+               and the small CUDA-only branches (grad norm without gradients, a power iteration
+               with a GPU generator, a GPU->host batch read at once, cuda:N past the last GPU)
   updates      ms per update at the paper's batch sizes: pixel SAC modern4+SN (512), pixel DDPG
                mlp2 and modern4+SN (256) (course_lib.bench_update)
   bench        Table 3, ``python -m course_lib.bench --device cuda`` -> results/bench/table3_cuda.csv
@@ -215,7 +220,10 @@ def stage_render(s: dict) -> dict:
     frames = 20 if s["tiny"] else 1000
     env = make_env(TASK, "pixels", s["seed"], action_repeat=2, frame_stack=3, image_size=84)
     env.reset()
-    r = {"MUJOCO_GL": os.environ.get("MUJOCO_GL"), **gl_strings(env), "frames_timed": frames}
+    r = {"MUJOCO_GL": os.environ.get("MUJOCO_GL"), **gl_strings(env), "frames_timed": frames,
+         # EGL numbers devices its own way: with several GPUs, MUJOCO_EGL_DEVICE_ID picks the one that renders
+         "MUJOCO_EGL_DEVICE_ID": os.environ.get("MUJOCO_EGL_DEVICE_ID"),
+         "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES")}
     image = env.render(84)
     if image.shape != (84, 84, 3) or image.dtype != np.uint8 or image.std() == 0:
         raise StageFailed(f"a rendered frame is {image.shape} {image.dtype} with std {image.std():.1f}; "
@@ -428,7 +436,8 @@ def stage_train(s: dict, name: str) -> dict:
     logs = [(f, t) for kind, f, t in events if kind == "log"]
     evals = [(f, t) for kind, f, t in events if kind == "eval"]
     r = {"config": _label(agent, arch, depth, sn), "status": status, "frames": trainer.frame,
-         "out": str(out), "replay": type(trainer.replay).__name__, "device_used": str(device),
+         "out": str(out), "replay": type(trainer.replay).__name__,
+         "device_used": json.loads((out / "config.json").read_text())["device_used"],  # GPU, TF32, cuDNN
          "batch": cfg.batch_size, "hidden_dim": cfg.hidden_dim, "image_size": cfg.image_size,
          "action_repeat": cfg.action_repeat, "seed_frames": cfg.seed_frames, "setup_s": t_run - t0,
          "run_s": t_end - t_run, "frames_per_s_overall": trainer.frame / (t_end - t_run),
@@ -458,6 +467,122 @@ def stage_train(s: dict, name: str) -> dict:
     return r
 
 
+# ============================================================================ stage: devices
+DEVICE_CASES = {  # tiny runs whose checkpoints move between devices: every part of an agent's state
+    "sac_pixels": dict(agent="sac", obs="pixels", arch="modern", depth=2, sn=True, image_size=32),  # SN u/v, alpha
+    "ddpg_state": dict(agent="ddpg", obs="state", arch="mlp", depth=3, sigma_scaled_steps=True),  # scalers' u/v
+}
+
+
+def tensor_devices(trainer) -> dict[str, list[str]]:
+    """Where every tensor of a trainer's state lives: ``{part: sorted device types}``."""
+    import torch
+    agent, places = trainer.agent, {}
+    for name, net in agent.networks().items():
+        places[f"{name} parameters"] = {p.device.type for p in net.parameters()}
+        places[f"{name} buffers"] = {b.device.type for b in net.buffers()}  # SN's u, v
+    for name, opt in agent.optimizers().items():  # Adam's moments and (fused) step counts
+        places[f"{name} state"] = {v.device.type for st in opt.state.values() for v in st.values()
+                                   if torch.is_tensor(v)}
+    for name, scaler in getattr(agent, "step_scalers", {}).items():
+        places[f"{name} u, v"] = {t.device.type for t in scaler.u + scaler.v}
+    if hasattr(agent, "log_alpha"):
+        places["log_alpha"] = {agent.log_alpha.device.type}
+    places["interval means"] = {v.device.type for v in trainer.means.sums.values()}
+    if hasattr(trainer.replay, "_obs_device"):
+        places["replay frames"] = {trainer.replay._obs_device.device.type}
+    return {k: sorted(v) for k, v in places.items() if v}
+
+
+def device_helper_checks(device: str) -> dict:
+    """The small CUDA-only branches, on ``device``: what each returned (raises on a wrong device)."""
+    import torch
+
+    from course_lib.agents.common import grad_norm
+    from course_lib.replay import to_torch
+    from course_lib.runtime import pick_device
+    from course_lib.spectral import power_iteration
+    r = {}
+    layer = torch.nn.Linear(4, 3).to(device)
+    with torch.no_grad():  # singular values 3, 1, 0.5: the power method converges fast
+        layer.weight.copy_(torch.tensor([[3.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0.5, 0]]))
+    r["grad_norm_without_grads_on"] = grad_norm(layer.parameters()).device.type
+    generator = torch.Generator(device=device).manual_seed(0)  # a CUDA generator for a CUDA matrix
+    sigma, _, _ = power_iteration(layer.weight, 20, generator=generator)
+    r["power_iteration_with_device_generator_error"] = abs(float(sigma.detach()) - 3.0)
+    on_device = torch.arange(1 << 20, dtype=torch.float32, device=device) * 3
+    back = to_torch({"x": on_device}, "cpu")["x"]  # read at once: the copy must be complete
+    r["to_torch_back_to_host_exact"] = bool(torch.equal(back, torch.arange(1 << 20, dtype=torch.float32) * 3))
+    if device == "cuda":
+        count = torch.cuda.device_count()
+        try:
+            pick_device(f"cuda:{count}")
+            r["cuda_index_past_the_last_refused"] = False
+        except ValueError:
+            r["cuda_index_past_the_last_refused"] = True
+    problems = [k for k, v in r.items() if v is False or (k.endswith("_on") and v != device)
+                or (k.endswith("_error") and not v < 1e-4)]
+    if problems:
+        raise StageFailed(f"device helpers: {', '.join(problems)}", r)
+    return r
+
+
+def stage_devices(s: dict) -> dict:
+    """Checkpoints written on one device, resumed on another; every tensor must follow the run's device."""
+    import torch
+
+    from course_lib.config import TrainConfig
+    from course_lib.train import Trainer, prepare
+    device = s["device"]
+    root = Path(s["out"]) / "runs" / "devices"
+    if root.exists():
+        shutil.rmtree(root)
+    r = {"helpers": device_helper_checks(device), "runs": []}
+    # frames 250 then 500 at action repeat 25: 10 agent steps, updates after the 4 seed steps, each half
+    tiny = dict(action_repeat=25, hidden_dim=32, batch_size=8, seed_frames=100, log_every_frames=50,
+                eval_every_frames=250, eval_episodes=1, video=False, task=TASK, seed=s["seed"] + 2)
+    pairs = list(dict.fromkeys([(device, device), ("cpu", device), (device, "cpu")]))
+    problems = []
+    for case, settings in DEVICE_CASES.items():
+        for first, then in pairs:
+            out = root / f"{case}_{first}_to_{then}"
+            base = {**tiny, **settings, "out": str(out)}
+            cfg, dev, _ = prepare(TrainConfig(frames=250, device=first, **base))
+            status = Trainer(cfg, dev, progress=False).run()
+            saved = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+            cfg, dev, _ = prepare(TrainConfig(frames=500, device=then, resume=True, **base))
+            trainer = Trainer(cfg, dev, progress=False)  # built and restored from the checkpoint
+            places = tensor_devices(trainer)
+            resumed = trainer.run()
+            stored = json.loads((out / "config.json").read_text())
+            row = {"case": case, "saved_on": first, "resumed_on": then, "first_status": status,
+                   "resumed_status": resumed, "frames_done": stored["frames_done"],
+                   "device_used": stored["device_used"],
+                   "cuda_rng_states_saved": None if saved["rng"]["cuda"] is None else len(saved["rng"]["cuda"]),
+                   "tensor_devices": places,
+                   "eval_returns": [e["eval_return"] for e in trainer.eval_rows]}
+            r["runs"].append(row)
+            wrong = {k: v for k, v in places.items() if v != [dev.type]}
+            label = f"{case} {first}->{then}"
+            if wrong:
+                problems.append(f"{label}: tensors not on {dev.type}: {wrong}")
+            if (status, resumed, stored["frames_done"]) != ("complete", "complete", 500):
+                problems.append(f"{label}: runs ended {status}, {resumed} at frame {stored['frames_done']}")
+            if (saved["rng"]["cuda"] is None) != (first == "cpu"):
+                problems.append(f"{label}: checkpoint's CUDA generator states {saved['rng']['cuda'] is not None}")
+            if then == "cuda" and "TF32" not in stored["device_used"]:
+                problems.append(f"{label}: device_used {stored['device_used']!r} does not report the TF32 setting")
+            if hasattr(trainer.replay, "_obs_device"):  # the GPU ring refilled from the host ring on resume
+                n = min(trainer.replay._num_written, trainer.replay.capacity)
+                same = torch.equal(trainer.replay._obs_device[:n].cpu(), torch.from_numpy(trainer.replay._obs[:n]))
+                row["device_ring_equals_host_ring"] = same
+                if not same:
+                    problems.append(f"{label}: the GPU frame ring differs from the host ring after the run")
+    if problems:
+        raise StageFailed("; ".join(problems), r)
+    return r
+
+
 # ============================================================================ the plan
 @dataclass(frozen=True)
 class Stage:
@@ -471,6 +596,7 @@ STAGES = (
     Stage("environment", "versions, GPU, git commit, missing packages", 60, 15),
     Stage("render", "MUJOCO_GL=egl: EGL vendor, GL renderer, ms per 84x84 frame", 60, 20),
     Stage("replay", "DeviceFrameReplay == ReplayBuffer, same seed and inserts", 60, 20),
+    Stage("devices", "checkpoints moved CPU <-> GPU and resumed: every tensor on the run's device", 90, 30),
     Stage("updates", "ms per update: pixel SAC modern4+SN (512), pixel DDPG (256)", 90, 30),
     Stage("bench", "Table 3: python -m course_lib.bench", 200, 60),
     Stage("train_sac", "short pixel SAC run through course_lib.train", 120, 45),
@@ -478,7 +604,7 @@ STAGES = (
 )
 STAGE_NAMES = tuple(st.name for st in STAGES)
 STAGE_FUNCTIONS = {"environment": stage_environment, "render": stage_render, "replay": stage_replay,
-                   "updates": stage_updates, "bench": stage_bench,
+                   "devices": stage_devices, "updates": stage_updates, "bench": stage_bench,
                    "train_sac": lambda s: stage_train(s, "train_sac"),
                    "train_ddpg": lambda s: stage_train(s, "train_ddpg")}
 
@@ -597,6 +723,9 @@ def summary(record: dict) -> str:
         if n == "replay":
             return (f"{len(r['mismatches'])} mismatches in {r['elements_compared']} elements "
                     f"({r['batches']} batches of {r['batch_size']})")
+        if n == "devices":
+            return ", ".join(f"{row['case']} {row['saved_on']}->{row['resumed_on']} {row['resumed_status']}"
+                             for row in r["runs"])
         if n == "updates":
             return ", ".join(f"{row['config']} b{row['batch']} {row['ms_median']:.1f} ms" for row in r["rows"])
         if n == "bench":

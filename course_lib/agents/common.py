@@ -90,9 +90,10 @@ def grad_norm(parameters) -> torch.Tensor:
     Taken right after ``backward()`` and before any clipping (the agents do not clip), which is
     what the paper's Fig. 3 plots.
     """
+    parameters = list(parameters)
     grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return torch.zeros(())
+    if not grads:  # on the parameters' device: it is stacked with the losses (nonfinite) and logged
+        return torch.zeros((), device=parameters[0].device if parameters else None)
     return torch.nn.utils.get_total_norm(grads, norm_type=2.0)
 
 
