@@ -439,6 +439,7 @@ def test_a_root_grader_needs_python_minus_P(tmp_path):
 
 def test_a_fresh_seed_is_new_at_every_run_and_never_shown(tmp_path, monkeypatch, capsys):
     from course_lib import grade as grader
+    from course_lib.grade.__main__ import main
 
     seeds = {grader.fresh_seed() for _ in range(20)}
     assert len(seeds) == 20 and 0 not in seeds
@@ -446,7 +447,7 @@ def test_a_fresh_seed_is_new_at_every_run_and_never_shown(tmp_path, monkeypatch,
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # in this process: as a user, no -P needed
     results = tmp_path / "results.json"
     student = _write(tmp_path / "student", WRONG + "\nprint('hello')\n")
-    assert grader.main([str(student), "--only", ONE, "--seed", "fresh", "--json", str(results)]) == 0
+    assert main([str(student), "--only", ONE, "--seed", "fresh", "--json", str(results)]) == 0
     shown = capsys.readouterr().out + results.read_text()
     assert "987654321" not in shown and "987_654_321" not in shown
     assert json.loads(results.read_text())["stdout_visibility"] == "hidden"

@@ -127,7 +127,7 @@ def _appears(fingerprint: str, blob: bytes) -> bool:
 # --- what the edition holds -------------------------------------------------------------------------
 
 def test_the_edition_holds_none_of_the_instructors_files(edition):
-    for name in ("solutions", "course_lib/grade.py", "course_lib/gradebook.py", "course_lib/checks/answers.py",
+    for name in ("solutions", "course_lib/grade", "course_lib/gradebook.py", "course_lib/checks/answers.py",
                  "tools/gradescope",
                  "tools/make_exercises.py", "tools/make_student_edition.py", "tests/test_grade.py",
                  "tests/test_student_edition.py"):

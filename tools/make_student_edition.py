@@ -39,7 +39,7 @@ REFERENCE_FILE = "course_lib/checks/reference_public.json"
 # What students never get: path prefixes relative to the repository root.
 INSTRUCTORS_ONLY = (
     "solutions/",
-    "course_lib/grade.py",
+    "course_lib/grade/",                # the grader and its command line
     "course_lib/gradebook.py",
     "course_lib/checks/answers.py",     # the grader's list of library functions that answer exercises
     "tools/gradescope/",

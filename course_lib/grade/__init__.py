@@ -1,7 +1,9 @@
 """Grade exercises so that no submission can raise its own grade by what its code does.
 
-    python -m course_lib.grade PATH [--seed N] [--timeout S] [--only PREFIX] [--csv F] [--json F]
-    python -m course_lib.grade CLASS_FOLDER --batch [--csv F] [--json DIR] [--jobs N] ...
+    python -P -m course_lib.grade PATH [--seed N|fresh] [--timeout S] [--only PREFIX] [--csv F] [--json F]
+    python -P -m course_lib.grade CLASS_FOLDER --batch [--csv F] [--json DIR] [--jobs N] ...
+
+(the command line is ``course_lib/grade/__main__.py``; batches are :mod:`course_lib.gradebook`)
 
 PATH is a folder holding one student's ``exNN_topic.py`` files (a copy of ``exercises/``; the
 files may sit in one sub-folder, as in an unpacked zip). The grader prints a table (exercise,
@@ -29,7 +31,6 @@ the grader (see README, "Exercises and grading").
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import multiprocessing
@@ -51,7 +52,7 @@ MAX_SUBMISSION = 4_000_000  # bytes of all of a submission's files together
 MAX_MESSAGE = 20_000_000  # bytes a child may send back (the probe data is capped at 16 MB)
 # Imported once in the forkserver, so children start warm and never import course code from a
 # disk that an earlier submission could have written to.
-PRELOAD = ["course_lib.grade_reaper", "numpy", "torch", "pandas", "course_lib.checks",
+PRELOAD = ["course_lib.grade.reaper", "numpy", "torch", "pandas", "course_lib.checks",
            "course_lib.checks.answers", "course_lib.mdp", "course_lib.nets", "course_lib.spectral",
            "course_lib.lipschitz", "course_lib.augment", "course_lib.results", "course_lib.diagnostics",
            "course_lib.agents.common", "course_lib.agents.sac", "course_lib.agents.ddpg",
@@ -165,7 +166,7 @@ def _run_in_child(name: str, files: dict, seed: int, conn, user: str | None) -> 
 # Nothing a submission starts outlives its exercise (Linux)
 # ---------------------------------------------------------------------------------------------------
 # A child can start processes that leave its process group (fork, setsid, fork again). The
-# forkserver, which every child is forked from, is a *subreaper* (course_lib.grade_reaper, in
+# forkserver, which every child is forked from, is a *subreaper* (course_lib.grade.reaper, in
 # PRELOAD): every such orphan is re-parented to it rather than to init. So after each exercise the
 # grader finds them among the forkserver's children (any child that is not a running exercise) and
 # kills them with everything below them. Elsewhere (macOS) only the child's process group is killed.
@@ -394,15 +395,6 @@ def fresh_seed() -> int:
     return secrets.randbelow(2**31 - 2) + 1
 
 
-def _seed_option(text: str) -> int:
-    if text == "fresh":
-        return fresh_seed()
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed takes an integer or 'fresh', got {text!r}") from None
-
-
 def write_private(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file only its owner can read, moved into place
     with ``os.replace``: no one can write into it half-way, or swap it between writing and moving."""
@@ -474,64 +466,3 @@ def as_table(grades: list[Grade]):
         "reason": [g.reason for g in grades],
         "output": [g.output for g in grades],
     })
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.grade",
-                                     description="Grade a student's exercises folder (or, with --batch, a class).")
-    parser.add_argument("path", help="folder with the student's exNN_topic.py files "
-                                     "(with --batch: a folder with one such folder per student)")
-    parser.add_argument("--batch", action="store_true", help="PATH holds one submission folder per student")
-    parser.add_argument("--seed", type=_seed_option, default=0,
-                        help="seed of the graded inputs: an integer (default 0, the notebooks'), or 'fresh' for "
-                             "a new private one drawn for this run and never printed (what Gradescope uses)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise (default 60)")
-    parser.add_argument("--only", help="grade only exercises whose name starts with this, e.g. ex01_mdp")
-    parser.add_argument("--csv", help="also write the table to this CSV file")
-    parser.add_argument("--json", help="write Gradescope's results.json here (--batch: a folder, one "
-                                       "STUDENT.json each)")
-    parser.add_argument("--jobs", type=int, default=1, help="exercises graded at the same time (default 1)")
-    parser.add_argument("--child-user", help="run student code as this user (the grader must run as root)")
-    return parser
-
-
-def main(argv=None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if os.name == "posix" and os.geteuid() == 0 and not sys.flags.safe_path:
-        parser.exit(2, "grade: error: as root, start the grader with python -P -m course_lib.grade (without -P, "
-                       "Python imports modules from the current folder first, which may be a submission's)\n")
-    for output in (args.csv, args.json):  # a stale file must never pass for this run's grades
-        if output and Path(output).is_file():
-            Path(output).unlink()
-    try:
-        if args.batch:
-            from course_lib import gradebook
-
-            return gradebook.main(args)
-        grades = grade(args.path, timeout=args.timeout, only=args.only, seed=args.seed, jobs=args.jobs,
-                       child_user=args.child_user)
-    except GradingError as error:
-        parser.exit(2, f"grade: error: {error}\n")
-    table = as_table(grades)
-    text_columns = ("exercise", "result", "reason")
-    left = {name: f"{{:<{max(len(name), table[name].str.len().max())}}}".format for name in text_columns}
-    print(table.drop(columns="output").to_string(index=False, justify="left", formatters=left))
-    earned, total = sum(g.earned for g in grades), sum(g.points for g in grades)
-    print(f"\ntotal: {earned}/{total} points ({sum(g.passed for g in grades)}/{len(grades)} exercises passed)")
-    if args.csv:
-        write_private(args.csv, table.to_csv(index=False))
-        print(f"wrote {args.csv}")
-    if args.json:
-        from course_lib.gradebook import write_gradescope_json
-
-        write_gradescope_json(grades, args.json)
-        print(f"wrote {args.json}")
-    return 0
-
-
-if __name__ == "__main__":
-    # Through the module's import name, so that course_lib.gradebook shares its classes.
-    from course_lib.grade import main as _main
-
-    sys.exit(_main())
