@@ -470,15 +470,15 @@ __all__ += ["FunctionPanel", "format_learning_report", "plot_learning_report", "
 
 # --- notebook 03: LayerNorm's input spread, the bound and the measured slope ----------------
 
-from course_lib import explore  # noqa: E402
+from course_lib import layernorm_spread, power_gap  # noqa: E402
 
 
 def format_spread_report(table) -> str:
-    """Deterministic short text of :func:`course_lib.explore.layernorm_spread_report`."""
+    """Deterministic short text of :func:`course_lib.layernorm_spread.layernorm_spread_report`."""
     last = table.iloc[-1]
     return (f"modern critic, {int(last.depth)} blocks, inputs x{last.input_scale:g}: smallest LayerNorm input std "
             f"{last.min_ln_std:.3g} -> LayerNorm slope <= {last.ln_slope_bound:.3g} (global 1/sqrt(eps) = "
-            f"{1 / np.sqrt(explore.LN_EPS):.0f})\n"
+            f"{1 / np.sqrt(layernorm_spread.LN_EPS):.0f})\n"
             f"  eq. (5) bound: global {last.bound:.3g}, on these inputs {last.region_bound:.3g}; "
             f"measured max ||dQ/da|| {last.measured:.3g}")
 
@@ -496,7 +496,7 @@ def plot_spread_report(table, fig) -> None:
     ax.legend(fontsize=7)
     ax = axes[1]
     ax.semilogy(table.depth, table.ln_slope_bound, "o-", color="tab:purple", label="1/sqrt(min std^2 + eps)")
-    ax.axhline(1 / np.sqrt(explore.LN_EPS), color="gray", linestyle=":", label="global 1/sqrt(eps)")
+    ax.axhline(1 / np.sqrt(layernorm_spread.LN_EPS), color="gray", linestyle=":", label="global 1/sqrt(eps)")
     ax.set_xlabel("depth (residual blocks)")
     ax.set_ylabel("LayerNorm slope bound")
     ax.set_title("smaller input spread, steeper LayerNorm", fontsize=9)
@@ -511,12 +511,12 @@ def show_spread_report(table) -> None:
 
 
 def LayerNormPanel(depth: int = 4, input_scale: float = 1.0, hidden_dim: int = 64, seed: int = 0) -> FunctionPanel:
-    """Depth and input scale of a random modern critic -> :func:`explore.layernorm_spread_report`."""
+    """Depth and input scale of a random modern critic -> :func:`layernorm_spread.layernorm_spread_report`."""
     style = {"description_width": "initial"}
     controls = {"depth": _slider("int", depth, 1, 8, 1, "depth (blocks)"),
                 "input_scale": W.FloatLogSlider(value=input_scale, base=10, min=-3, max=1, step=0.25,
                                                 description="input scale", style=style, continuous_update=False)}
-    compute = lambda depth, input_scale: explore.layernorm_spread_report(depth, input_scale, hidden_dim=hidden_dim,
+    compute = lambda depth, input_scale: layernorm_spread.layernorm_spread_report(depth, input_scale, hidden_dim=hidden_dim,
                                                                           seed=seed)
     return FunctionPanel("LayerNormPanel", controls, compute, format_spread_report, plot_spread_report,
                          figsize=(10, 3.3))
@@ -524,8 +524,8 @@ def LayerNormPanel(depth: int = 4, input_scale: float = 1.0, hidden_dim: int = 6
 
 # --- notebook 04: the spectral gap and the power method's convergence -----------------------
 
-def format_power_gap_report(report: explore.PowerGapReport) -> str:
-    """Deterministic short text of :func:`course_lib.explore.power_gap_report`."""
+def format_power_gap_report(report: power_gap.PowerGapReport) -> str:
+    """Deterministic short text of :func:`course_lib.power_gap.power_gap_report`."""
     measured = "not within the steps shown" if report.steps_measured is None else f"{report.steps_measured} steps"
     last = report.errors.iloc[-1]
     return (f"sigma_2/sigma_1 = {report.ratio:g}: the vector error falls by (sigma_2/sigma_1)^2 = "
@@ -542,7 +542,7 @@ def _error_text(error: float) -> str:
     return f"{error:.2e}" if error >= 1e-12 else "< 1e-12"
 
 
-def plot_power_gap_report(report: explore.PowerGapReport, fig) -> None:
+def plot_power_gap_report(report: power_gap.PowerGapReport, fig) -> None:
     ax = fig.subplots(1, 1)
     df = report.errors
     ax.semilogy(df.k, df.u_error.clip(lower=1e-16), "o-", ms=3, label="vector error sin angle(u_k, u_1)")
@@ -556,16 +556,16 @@ def plot_power_gap_report(report: explore.PowerGapReport, fig) -> None:
     ax.legend(fontsize=7)
 
 
-def show_power_gap_report(report: explore.PowerGapReport) -> None:
+def show_power_gap_report(report: power_gap.PowerGapReport) -> None:
     """Notebook cell version of :class:`PowerGapPanel`."""
     _show(report, format_power_gap_report, plot_power_gap_report, (6.5, 3.5))
 
 
 def PowerGapPanel(ratio: float = 0.9, n_iters: int = 60, seed: int = 0) -> FunctionPanel:
-    """The ratio sigma_2/sigma_1 and the number of steps -> :func:`explore.power_gap_report`."""
+    """The ratio sigma_2/sigma_1 and the number of steps -> :func:`power_gap.power_gap_report`."""
     controls = {"ratio": _slider("float", ratio, 0.05, 0.99, 0.01, "sigma_2 / sigma_1"),
                 "n_iters": _slider("int", n_iters, 5, 200, 5, "power steps")}
-    compute = lambda ratio, n_iters: explore.power_gap_report(ratio, n_iters=n_iters, seed=seed)
+    compute = lambda ratio, n_iters: power_gap.power_gap_report(ratio, n_iters=n_iters, seed=seed)
     return FunctionPanel("PowerGapPanel", controls, compute, format_power_gap_report, plot_power_gap_report,
                          figsize=(6.5, 3.5))
 

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checks, explore, lipschitz as L, nets, spectral, widgets
+from course_lib import checks, layernorm_spread, lipschitz as L, nets, spectral, widgets
 
 pd.set_option("display.precision", 3)
 
@@ -301,7 +301,7 @@ plot_bounds({"random MLP critics": random_mlp, "random modern critics": random_m
 # builds random modern critics of depth 1 to the depth you choose (hidden width 64) and feeds them
 # the inputs above multiplied by an **input scale**: small scales mean LayerNorm inputs with little
 # spread. It shows the global bound, the bound on those inputs, the measured $\max\|\partial Q/\partial a\|$,
-# and LayerNorm's slope bound at the smallest spread seen. It calls `explore.layernorm_spread_report`,
+# and LayerNorm's slope bound at the smallest spread seen. It calls `layernorm_spread.layernorm_spread_report`,
 # as the cell after it does. Slide the scale down to $10^{-3}$, then up to 10.
 
 # %%
@@ -309,7 +309,7 @@ panel = widgets.LayerNormPanel(depth=4, input_scale=1.0)
 panel
 
 # %%
-spread = explore.layernorm_spread_report(depth=4, input_scale=1.0)
+spread = layernorm_spread.layernorm_spread_report(depth=4, input_scale=1.0)
 assert spread.equals(panel.result)
 assert (spread.measured <= spread.region_bound * (1 + 1e-6)).all() and (spread.region_bound <= spread.bound).all()
 widgets.show_spread_report(spread)

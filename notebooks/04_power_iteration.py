@@ -63,7 +63,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
-from course_lib import checks, explore, lipschitz as L, spectral, widgets
+from course_lib import checks, lipschitz as L, power_gap, spectral, widgets
 
 # %% [markdown]
 # ## 1. Why not just take the SVD?
@@ -153,7 +153,7 @@ for ratio, df in conv.groupby("ratio"):
     tan0 = df.theory.iloc[0]  # the dashed line starts at tan(angle_0)
     rows.append({"r = sigma2/sigma1": ratio,
                  f"steps until u error < {tol:g}": f"{reached.min()}" if len(reached) else f"> {df.k.max()}",
-                 "theory says at most": explore.power_steps_needed(ratio, tan0, tol)})
+                 "theory says at most": power_gap.power_steps_needed(ratio, tan0, tol)})
 print(pd.DataFrame(rows).to_string(index=False))
 
 # %% [markdown]
@@ -173,7 +173,7 @@ checks.check("ex04_power_iteration.power_steps_needed")
 # ### Try it: the spectral gap against the power method's convergence
 #
 # The panel runs the power method on a $64 \times 64$ matrix with the ratio $\sigma_2/\sigma_1$ you
-# choose, and draws the vector and value errors against the rate. It calls `explore.power_gap_report`,
+# choose, and draws the vector and value errors against the rate. It calls `power_gap.power_gap_report`,
 # as the cell after it does. Try ratios near 1: that is where the raw weights of real networks sit
 # (section 4).
 
@@ -182,7 +182,7 @@ panel = widgets.PowerGapPanel(ratio=0.9, n_iters=60)
 panel
 
 # %%
-gap = explore.power_gap_report(ratio=0.9, n_iters=60)
+gap = power_gap.power_gap_report(ratio=0.9, n_iters=60)
 assert gap.errors.equals(panel.result.errors) and gap.steps_measured <= gap.steps_predicted
 widgets.show_power_gap_report(gap)
 

@@ -430,13 +430,13 @@ assert evals["eval_return"].between(0, 1000).all()
 # is one command of `python -m course_lib.train`, listed with the results.
 
 # %%
-from course_lib import cpu_pixels
+from course_lib import learning_evidence
 
 EVIDENCE = "../results/cpu_pixels"
-evidence_runs, floor = cpu_pixels.load_runs(EVIDENCE), cpu_pixels.random_floor(EVIDENCE)
-cpu_pixels.plot_evidence(evidence_runs, floor, agent="sac")
+evidence_runs, floor = learning_evidence.load_runs(EVIDENCE), learning_evidence.random_floor(EVIDENCE)
+learning_evidence.plot_evidence(evidence_runs, floor, agent="sac")
 plt.show()
-sac_table = cpu_pixels.evidence_table(evidence_runs[evidence_runs["agent"] == "sac"], floor)
+sac_table = learning_evidence.evidence_table(evidence_runs[evidence_runs["agent"] == "sac"], floor)
 print(sac_table[["task", "variant", "frames", "seeds", "start", "early", "late", "late_se", "end", "random", "learns"]]
       .round(1).to_string(index=False))
 

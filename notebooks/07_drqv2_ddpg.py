@@ -524,14 +524,14 @@ assert result.status == "complete" and len(result.eval) == 5
 # kept beside them.
 
 # %%
-from course_lib import cpu_pixels
+from course_lib import learning_evidence
 
 EVIDENCE = "../results/cpu_pixels"
-evidence_runs, floor = cpu_pixels.load_runs(EVIDENCE), cpu_pixels.random_floor(EVIDENCE)
+evidence_runs, floor = learning_evidence.load_runs(EVIDENCE), learning_evidence.random_floor(EVIDENCE)
 mlp_runs = evidence_runs[evidence_runs["config"] == "mlp2"]
-cpu_pixels.plot_evidence(mlp_runs, floor, agent="ddpg")
+learning_evidence.plot_evidence(mlp_runs, floor, agent="ddpg")
 plt.show()
-ddpg_table = cpu_pixels.evidence_table(mlp_runs[mlp_runs["agent"] == "ddpg"], floor)
+ddpg_table = learning_evidence.evidence_table(mlp_runs[mlp_runs["agent"] == "ddpg"], floor)
 print(ddpg_table[["task", "variant", "frames", "seeds", "start", "early", "late", "late_se", "end", "random", "learns"]]
       .round(1).to_string(index=False))
 
@@ -561,7 +561,7 @@ print(ddpg_table[["task", "variant", "frames", "seeds", "start", "early", "late"
 # batch's actions had $|\tanh| > 0.99$, and the largest $|\mu|$ logged.
 
 # %%
-heads = cpu_pixels.head_comparison(evidence_runs, "cartpole_balance", 30_000)
+heads = learning_evidence.head_comparison(evidence_runs, "cartpole_balance", 30_000)
 print(heads.round(2).to_string(index=False))
 
 # %% [markdown]

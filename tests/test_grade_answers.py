@@ -113,9 +113,9 @@ WRAPPERS = {
     ("ex04_power_iteration.spectral_normalize", "course_lib.spectral.power_iteration"):
         "from course_lib.spectral import power_iteration\n\ndef spectral_normalize(W, u, n_iters=1):\n"
         "    sigma, u, _ = power_iteration(W, n_iters, u)\n    return W / sigma, u\n",
-    ("ex04_power_iteration.power_steps_needed", "course_lib.explore.power_steps_needed"):
-        "from course_lib import explore\n\ndef power_steps_needed(ratio, tan0, tol):\n"
-        "    return explore.power_steps_needed(ratio, tan0, tol)\n",
+    ("ex04_power_iteration.power_steps_needed", "course_lib.power_gap.power_steps_needed"):
+        "from course_lib import power_gap\n\ndef power_steps_needed(ratio, tan0, tol):\n"
+        "    return power_gap.power_steps_needed(ratio, tan0, tol)\n",
     ("ex05_modern.head_parameter_count", "course_lib.lipschitz.head_parameter_count"):
         "from course_lib import lipschitz\n\ndef head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):\n"
         "    return lipschitz.head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth)\n",
@@ -405,7 +405,7 @@ ONE_PER_MODULE = [("ex01_mdp.value_iteration", "course_lib.mdp.value_iteration")
                   ("ex02_actor_critic.soft_update", "course_lib.agents.common.soft_update"),
                   ("ex03_lipschitz.linear_lipschitz", "course_lib.lipschitz.linear_gain_table"),
                   ("ex04_power_iteration.power_iteration", "course_lib.spectral.power_iteration"),
-                  ("ex04_power_iteration.power_steps_needed", "course_lib.explore.power_steps_needed"),
+                  ("ex04_power_iteration.power_steps_needed", "course_lib.power_gap.power_steps_needed"),
                   ("ex05_modern.head_parameter_count", "course_lib.nets.make_head"),
                   ("ex06_drq.random_shift", "course_lib.augment.random_shift"),
                   ("ex07_drqv2.penultimate_normalize", "course_lib.nets.PenultimateNorm"),

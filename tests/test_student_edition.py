@@ -46,7 +46,7 @@ KNOWN_IN_LIBRARY = {
     ("ex01_mdp.q_learning_update", "course_lib/tabular.py"),
     ("ex02_actor_critic.soft_bellman_target", "course_lib/agents/sac.py"),
     ("ex02_actor_critic.temperature_loss", "course_lib/agents/sac.py"),
-    ("ex04_power_iteration.power_steps_needed", "course_lib/explore.py"),
+    ("ex04_power_iteration.power_steps_needed", "course_lib/power_gap.py"),
     ("ex07_drqv2.exploration_std", "course_lib/agents/ddpg.py"),
 }
 

@@ -85,7 +85,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     # forward, but so can torch's own spectral_norm (public PyTorch, which the probe itself uses),
     # and make_head(spectral_norm=True), which other probes need, is built on the course's.
     "ex04_power_iteration.sn_linear_forward": (),
-    "ex04_power_iteration.power_steps_needed": ("course_lib.explore.power_steps_needed",),
+    "ex04_power_iteration.power_steps_needed": ("course_lib.power_gap.power_steps_needed",),
     # --- notebook 05 -------------------------------------------------------------------------------
     # Only torch's F.layer_norm / F.linear do these two (the exercise says not to use torch.nn);
     # nets.ResidualBlock would need its six parameters copied in, and the probe builds its inputs

@@ -1,14 +1,15 @@
-"""Do the pixel agents learn on a CPU? The stored evidence of ``results/cpu_pixels/``, as a table and curves.
+"""Does an agent learn? A folder of runs read against a random policy's floor, as a table and curves.
 
-The runs there are DrQ (SAC) and DrQ-v2 (DDPG) from pixels in the CPU pixel setting
-(``--profile cpu``, :data:`course_lib.config.CPU_PROFILE`), the same agents from states at the
-same frame budget, and the floor every curve is read against: a uniformly random policy
-(:mod:`course_lib.baselines`, ``random.csv``). Notebooks 06 and 07 draw them::
+A folder of evidence holds run directories (written by ``python -m course_lib.train``) and
+``random.csv``, the return of a uniformly random policy per task (:mod:`course_lib.baselines`), the
+floor every curve is read against. ``results/cpu_pixels/`` is one: DrQ (SAC) and DrQ-v2 (DDPG)
+from pixels in the CPU pixel setting (``--profile cpu``, :data:`course_lib.config.CPU_PROFILE`),
+beside the same agents from states at the same frame budget. Notebooks 06 and 07 draw it::
 
-    runs = cpu_pixels.load_runs("../results/cpu_pixels")
-    floor = cpu_pixels.random_floor("../results/cpu_pixels")
-    cpu_pixels.evidence_table(runs, floor)                 # one row per task, agent, variant
-    cpu_pixels.plot_evidence(runs, floor, agent="sac")     # one panel per task
+    runs = learning_evidence.load_runs("../results/cpu_pixels")
+    floor = learning_evidence.random_floor("../results/cpu_pixels")
+    learning_evidence.evidence_table(runs, floor)                 # one row per task, agent, variant
+    learning_evidence.plot_evidence(runs, floor, agent="sac")     # one panel per task
 
 A *variant* names what differs between runs of one agent: the observations, the heads
 (:func:`course_lib.results.config_name`) and penultimate normalization (``--pnorm``), e.g.

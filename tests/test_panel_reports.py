@@ -1,4 +1,4 @@
-"""course_lib.explore (the plain functions of notebooks 03 and 04's panels) and the panels around them."""
+"""course_lib.layernorm_spread and course_lib.power_gap (what notebooks 03 and 04's panels compute) and the panels around them."""
 import math
 
 import matplotlib
@@ -7,13 +7,13 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from course_lib import explore, widgets  # noqa: E402
+from course_lib import layernorm_spread, power_gap, widgets  # noqa: E402
 from tests.displayed import displayed  # noqa: E402
 
 
 def test_layernorm_spread_report_bounds_hold_and_small_inputs_steepen_layernorm():
-    wide = explore.layernorm_spread_report(depth=3, input_scale=1.0, hidden_dim=32, n_inputs=64)
-    narrow = explore.layernorm_spread_report(depth=3, input_scale=0.01, hidden_dim=32, n_inputs=64)
+    wide = layernorm_spread.layernorm_spread_report(depth=3, input_scale=1.0, hidden_dim=32, n_inputs=64)
+    narrow = layernorm_spread.layernorm_spread_report(depth=3, input_scale=0.01, hidden_dim=32, n_inputs=64)
     for table in (wide, narrow):
         assert list(table.depth) == [1, 2, 3]
         assert (table.measured <= table.region_bound * (1 + 1e-6)).all()
@@ -23,20 +23,20 @@ def test_layernorm_spread_report_bounds_hold_and_small_inputs_steepen_layernorm(
     growth_measured = narrow.measured.iloc[-1] / wide.measured.iloc[-1]
     assert growth_bound > 100 * growth_measured  # the bound pays per block, the slope once
     with pytest.raises(ValueError, match="input_scale"):
-        explore.layernorm_spread_report(input_scale=0)
+        layernorm_spread.layernorm_spread_report(input_scale=0)
 
 
 def test_power_steps_needed_is_the_smallest_k():
     for ratio, tan0, tol in [(0.5, 1.0, 1e-3), (0.9, 3.0, 1e-6), (0.99, 0.5, 1e-2)]:
-        k = explore.power_steps_needed(ratio, tan0, tol)
+        k = power_gap.power_steps_needed(ratio, tan0, tol)
         assert tan0 * ratio ** (2 * k) <= tol * (1 + 1e-12) < tan0 * ratio ** (2 * (k - 1))
-    assert explore.power_steps_needed(0.9, 1e-4, 1e-3) == 0
+    assert power_gap.power_steps_needed(0.9, 1e-4, 1e-3) == 0
     with pytest.raises(ValueError, match="ratio"):
-        explore.power_steps_needed(1.0, 1.0, 1e-3)
+        power_gap.power_steps_needed(1.0, 1.0, 1e-3)
 
 
 def test_power_gap_report_converges_faster_for_a_larger_gap():
-    fast, slow = explore.power_gap_report(0.5, n_iters=40), explore.power_gap_report(0.95, n_iters=40)
+    fast, slow = power_gap.power_gap_report(0.5, n_iters=40), power_gap.power_gap_report(0.95, n_iters=40)
     assert fast.steps_measured < slow.steps_predicted
     assert fast.steps_measured <= fast.steps_predicted
     assert fast.errors.u_error.iloc[-1] < slow.errors.u_error.iloc[-1]
@@ -62,7 +62,7 @@ def test_function_panels_redraw_when_a_control_moves(make, control, value):
 
 def test_panel_results_equal_the_plain_functions():
     panel = widgets.PowerGapPanel(ratio=0.7, n_iters=10)
-    assert panel.result.errors.equals(explore.power_gap_report(0.7, n_iters=10).errors)
+    assert panel.result.errors.equals(power_gap.power_gap_report(0.7, n_iters=10).errors)
     text = widgets.format_power_gap_report(panel.result)
     assert "sigma_2/sigma_1 = 0.7" in text and math.isfinite(panel.result.errors.u_error.iloc[-1])
 
