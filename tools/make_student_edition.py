@@ -213,7 +213,7 @@ def student_readme(text: str) -> str:
     # The layout block: what it lists that the edition lacks (each line is checked afterwards).
     for pattern, replacement in [
         (r"probes judged against solutions/", "probes judged against stored reference answers"),
-        (r"^(  grade\.py gradebook\.py colab\.py +)the grader, class tables and Gradescope; Colab links",
+        (r"^(  grade/ gradebook\.py colab\.py +)the grader \(python -P -m course_lib\.grade\), class tables; Colab links",
          lambda match: "  colab.py".ljust(len(match.group(1))) + "Colab links"),
         (r"student stubs \(generated from solutions/ by `make exercises`\)", "your exercises: stubs to fill in"),
         (r"^solutions/ .*\n", ""),
