@@ -473,3 +473,33 @@ def test_run_autograder_replaces_a_stale_result_and_fails_loudly(tmp_path):
                             text=True)
     assert broken.returncode == 1 and "the grader failed" in broken.stderr
     assert json.loads(stale.read_text())["score"] == 0 and "autograder" in stale.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"),
+                    reason="Gradescope's setup: run_autograder as root, student code as nobody, on Linux")
+def test_attacks_score_zero_through_gradescopes_run_autograder(tmp_path, request):
+    """The whole Gradescope path: a submission whose left-behind process tries to rewrite
+    results.json, and whose other function calls the library's own answer."""
+    shared = Path(tempfile.mkdtemp(prefix="gradescope-"))  # where the child user may write its pid
+    shared.chmod(0o777)
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    root = tmp_path / "autograder"
+    (root / "results").mkdir(parents=True)
+    (root / "source").symlink_to(ROOT, target_is_directory=True)
+    results = root / "results" / "results.json"
+    forged = json.dumps({"score": 52, "tests": []})
+    attack = _escaping_student(shared / "pid", f"open({str(results)!r}, 'w').write({forged!r})", delay=2.0)
+    attack += ("\nfrom course_lib import mdp as library\n\ndef value_iteration(mdp, gamma, tol):\n"
+               "    return library.value_iteration(mdp, gamma, tol)\n")
+    _write(root / "submission", attack)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(ROOT / "tools" / "gradescope" / "run_autograder")], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (shared / "pid").exists()  # the escape did start
+    time.sleep(3)  # past the moment the left-behind process would have written
+    report = json.loads(results.read_text())
+    tests = {t["name"]: t for t in report["tests"]}
+    assert report["score"] == 0 and tests[ONE]["score"] == 0
+    assert "write it yourself" in tests["ex01_mdp.value_iteration"]["output"]
+    assert (root / "results").stat().st_mode & 0o022 == 0
