@@ -253,13 +253,30 @@ def report(root: Path = RUNS) -> tuple[str, dict]:
     return "\n".join(lines) + "\n", {"scores": scores, "matrices": m, "verdicts": found}
 
 
+def finished_tables(root: Path = RUNS) -> list[Path]:
+    """config.json, eval.csv and train.csv of every complete or crashed run under ``root``, and the
+    sweep logs: what is committed at each stop (checkpoints and progress logs never are)."""
+    # /usr/bin/time creates its file when the sweep starts and fills it when the sweep ends
+    paths = sorted(root.glob("*.jsonl")) + sorted(p for p in root.glob("time_*.txt") if p.stat().st_size)
+    for config in sorted(root.rglob("config.json")):
+        if results.read_run(config.parent)["status"] in ("complete", "crashed"):
+            paths += [config.parent / name for name in ("config.json", "eval.csv", "train.csv")]
+    return paths
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=RUNS, help="the sweep root (default: results/prereg/runs)")
     parser.add_argument("--write", action="store_true", help="write results.md and scores.csv next to this file")
+    parser.add_argument("--list-finished", action="store_true",
+                        help="only print the tables of every finished run (to commit them), one path a line")
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         parser.exit(2, f"analyze.py: error: {args.root} is not a directory; run the sweeps of PLAN.md first\n")
+    if args.list_finished:
+        for path in finished_tables(args.root):
+            print(path)
+        return 0
     text, out = report(args.root)
     print(text)
     if args.write:
