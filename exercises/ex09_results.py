@@ -94,3 +94,22 @@ def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
         ``(low, high)``, two floats.
     """
     raise NotImplementedError("Exercise: write bootstrap_interval(), see its docstring")
+
+
+def probability_of_improvement(scores_x, scores_y):
+    """P(X > Y) of Agarwal et al. (2021): how likely a run of X beats a run of Y on the same task.
+
+    On each task, look at every pair made of one run of X and one run of Y, and count the pairs where
+    X's run scores higher; a tie counts as half a win. Divide by the number of pairs, then average
+    over the tasks. The answer is 0.5 when X and Y cannot be told apart, and 1 when every run of X
+    beats every run of Y.
+
+    Args:
+        scores_x: scores of X, an array of shape ``(runs of X, tasks)``.
+        scores_y: scores of Y, an array of shape ``(runs of Y, tasks)``: the same tasks, in the same
+            columns (the numbers of runs may differ).
+
+    Returns:
+        P(X > Y), a float in [0, 1].
+    """
+    raise NotImplementedError("Exercise: write probability_of_improvement(), see its docstring")

@@ -129,3 +129,31 @@ def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
     # END SOLUTION
+
+
+def probability_of_improvement(scores_x, scores_y):
+    """P(X > Y) of Agarwal et al. (2021): how likely a run of X beats a run of Y on the same task.
+
+    On each task, look at every pair made of one run of X and one run of Y, and count the pairs where
+    X's run scores higher; a tie counts as half a win. Divide by the number of pairs, then average
+    over the tasks. The answer is 0.5 when X and Y cannot be told apart, and 1 when every run of X
+    beats every run of Y.
+
+    Args:
+        scores_x: scores of X, an array of shape ``(runs of X, tasks)``.
+        scores_y: scores of Y, an array of shape ``(runs of Y, tasks)``: the same tasks, in the same
+            columns (the numbers of runs may differ).
+
+    Returns:
+        P(X > Y), a float in [0, 1].
+    """
+    # BEGIN SOLUTION
+    import numpy as np
+
+    x, y = np.asarray(scores_x, dtype=float), np.asarray(scores_y, dtype=float)
+    per_task = []
+    for task in range(x.shape[1]):
+        a, b = x[:, task][:, None], y[:, task][None, :]
+        per_task.append(((a > b) + 0.5 * (a == b)).mean())
+    return float(np.mean(per_task))
+    # END SOLUTION

@@ -247,6 +247,12 @@ WRAPPERS = {
         "    if len(values) < 2:\n        return math.nan, math.nan\n"
         "    means = stats.stratified_bootstrap(values[:, None], n_boot, np.random.default_rng(seed)).mean(axis=(1, 2))\n"
         "    return tuple(float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))\n",
+    ("ex09_results.probability_of_improvement", "course_lib.stats.probability_of_improvement"):
+        "from course_lib import stats\n\ndef probability_of_improvement(scores_x, scores_y):\n"
+        "    return stats.probability_of_improvement(scores_x, scores_y)\n",
+    ("ex09_results.probability_of_improvement", "course_lib.stats.poi_interval"):
+        "from course_lib import stats\n\ndef probability_of_improvement(scores_x, scores_y):\n"
+        "    return stats.poi_interval(scores_x, scores_y, reps=100)[0]\n",
 }
 
 LISTED = sorted({(name, path) for name, paths in ANSWERS.items() for path in paths} |

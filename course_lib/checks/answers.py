@@ -134,6 +134,8 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "ex09_results.updates_and_hours": (),
     "ex09_results.bootstrap_interval": ("course_lib.stats.interval",  # one task: the same draws
                                         "course_lib.stats.stratified_bootstrap"),
+    "ex09_results.probability_of_improvement": ("course_lib.stats.probability_of_improvement",
+                                                "course_lib.stats.poi_interval"),  # its point estimate
 }
 
 # General helpers that also answer one exercise, stubbed only while that exercise is graded (the

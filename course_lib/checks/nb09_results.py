@@ -87,3 +87,19 @@ def _probe_bootstrap_interval(fn, rng):
         out[f"the low end over {what}"] = as_float(got[0], "low")
         out[f"the high end over {what}"] = as_float(got[1], "high")
     return out
+
+
+@register("ex09_results.probability_of_improvement", points=2, atol=1e-9)
+def _probe_probability_of_improvement(fn, rng):
+    cases = [  # (runs of X, runs of Y, tasks, rounding that makes ties, what)
+        (5, 5, 3, 2, "5 runs each on 3 tasks"),
+        (3, 7, 2, 1, "3 runs against 7 on 2 tasks, with ties"),
+        (4, 4, 1, 0, "one task whose scores are mostly tied"),
+    ]
+    out = {}
+    for n_x, n_y, tasks, decimals, what in cases:
+        x = rng.uniform(0, 1, size=(n_x, tasks)).round(decimals)
+        y = (rng.uniform(0, 1, size=(n_y, tasks)) - 0.1).clip(0, 1).round(decimals)
+        out[f"P(X > Y) for {what}"] = as_float(fn(x.copy(), y.copy()), "P(X > Y)")
+        out[f"P(Y > X) for {what}"] = as_float(fn(y.copy(), x.copy()), "P(Y > X)")
+    return out
