@@ -11,8 +11,9 @@ A field whose default is ``None`` means *auto*: its value depends on the agent a
 type, taken from :data:`AUTO_DEFAULTS`:
 
 * ``--obs pixels``: the paper's settings, i.e. DrQ's for SAC and DrQ-v2's for DDPG (see the course plan;
-  the paper's own appendix is not public, and the paper says it adopts those agents'
-  hyperparameters, Sec. 3.1 and 5.3).
+  the paper says it adopts those agents' hyperparameters, Sec. 3.1 and 5.3, and lists DrQ's in its
+  Appendix B, which comes with the arXiv version, arXiv:2106.01151; the values here are taken from
+  the DrQ and DrQ-v2 papers and configs and have not been checked against that appendix).
 * ``--obs state``: small settings chosen so that a run learns cartpole_swingup on one CPU core in
   about two minutes, with the base MLP head and with a 4-block modern head with SN alike (hidden
   width 64, batch 256, PlaNet's action repeat per domain: 8 for cartpole, 48k frames).

@@ -48,8 +48,9 @@ TASK_NAMES = {
     "hopper stand": "hopper_stand",
 }
 
-# Settings the paper states itself, each with where it says so. Everything else (learning rates,
-# replay size, ...) comes from DrQ / DrQ-v2: the paper's appendices are not public.
+# Settings the paper states in its main text, each with where it says so. Everything else (learning
+# rates, replay size, ...) comes from DrQ / DrQ-v2, whose hyperparameters the paper adopts (Sec. 3.1,
+# 5.3); its Appendix B lists them in the arXiv version (arXiv:2106.01151), not checked here.
 SETTINGS = {
     "frames": 500_000,  # Sec. 3.1 "evaluate after 500,000 samples"; Table 1 "after 0.5 million frames"
     "seeds": 10,  # Sec. 3.1 "We evaluation over ten seeds"; Tables 1, 2 "averaged over 10 seeds"

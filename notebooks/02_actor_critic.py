@@ -35,6 +35,25 @@
 # 7. overestimation: one critic against the minimum of two, measured;
 # 8. target networks and the deadly triad, measured.
 #
+# **Symbols.** The course writes the paper's symbols (Sec. 2.2, eqs. 1-3, 5) in every notebook:
+#
+# | symbol | meaning |
+# |---|---|
+# | $\mathbf s$, $\mathbf s_t$, $\mathbf s'$ | state (at step $t$; the next state); from pixels the actor and critic read the encoder's features $\phi(\mathbf s)$ |
+# | $\mathbf a$, $\mathcal A = [-1, 1]^n$ | action, and the action space ($\lvert\mathcal A\rvert = n$ action dimensions) |
+# | $r_t$ | reward received after acting at step $t$ |
+# | $\gamma$ | discount factor ($0.99$); $d$ is dm_control's discount of a step (0 at a terminal state) |
+# | $\pi_\theta$, $\theta$ | the actor (policy) and its weights; $\boldsymbol\mu_\theta(\mathbf s)$, $\boldsymbol\sigma_\theta(\mathbf s)$ the mean and standard deviation of eq. (1); $\mathbf a_\theta$ an action sampled from it |
+# | $Q_{\psi_1}$, $Q_{\psi_2}$; $\psi_1, \psi_2$ | the two critics and their weights ($Q_\psi$ when one critic is meant) |
+# | $\hat Q$, $\hat\psi_i$ | the target critic (the paper's hat) and its weights, an exponential average of $\psi_i$ |
+# | $\tau$ | the rate of that average ($0.01$) |
+# | $\alpha$ | SAC's temperature, the weight of the entropy $H(\pi)$; $\bar H = -\lvert\mathcal A\rvert$ is the target entropy |
+# | $\mathrm{Lip}(f)$ | the Lipschitz constant of a function $f$ (the paper writes $\Vert f\Vert$ in eq. 5): the most $f$ can stretch a distance |
+# | $\sigma_{\max}(W)$ | the spectral norm of a weight matrix $W$, its largest singular value; $\mathbf u, \mathbf v$ the power-iteration vectors that estimate it (notebook 04) |
+#
+# Beware: $\sigma$ also names the actor's standard deviation $\boldsymbol\sigma_\theta$ and, in
+# notebook 07, DDPG's exploration noise $\sigma(t)$; the subscript or the argument tells them apart.
+#
 # **Exercises** (`exercises/ex02_actor_critic.py`, 8 points, in the order the notebook uses them):
 # `squashed_gaussian_log_prob` (2), `soft_value` (1), `soft_bellman_target` (1), `soft_update` (1),
 # `ddpg_actor_loss` (1), `temperature_loss` (1), `smoothed_target_action` (1). Each section has a
@@ -550,7 +569,8 @@ checks.check("ex02_actor_critic.temperature_loss")
 
 # %%
 checks.check("ex02_actor_critic.smoothed_target_action")
-#
+
+# %% [markdown]
 # ## 6. Training from states on a CPU
 #
 # The paper trains from pixels, which needs a GPU (notebooks 06, 07). From the 5 numbers of
@@ -580,12 +600,12 @@ print(pd.Series({name: getattr(resolved, name) for name in shown}).to_string())
 # ```
 #
 # Training takes about a minute on a laptop CPU (this cell and the DDPG one below are the notebook's
-# longest). `train(config)` shows a progress bar by default; here `progress=False` keeps the stored
-# notebook free of stale bars, and the table of evaluations appears at the end:
+# longest). `train(config)` shows a progress bar by default; here `progress=False` turns it off, and
+# the table of evaluations appears at the end:
 
 # %% tags=["nbval-ignore-output"]
 torch.set_num_threads(1)  # networks this small train as fast on one core, and leave the others free
-sac_result = train(sac_config, progress=False)
+sac_result = train(sac_config, progress=False)  # no progress bar: a saved notebook would keep a stale one
 print(sac_result.eval.round(1).to_string(index=False))
 
 # %% [markdown]
@@ -606,8 +626,8 @@ ddpg_result = train(ddpg_config, progress=False)
 print(ddpg_result.eval.round(1).to_string(index=False))
 
 # %% [markdown]
-# (The numbers above are not compared by the course's tests: a different CPU rounds floating point
-# differently, and an RL run amplifies such differences. What must hold is checked next.)
+# (Your numbers may differ from these: a different CPU rounds floating point differently, and an RL
+# run amplifies such differences. What any run should show is checked next.)
 
 # %%
 for name, result in (("SAC", sac_result), ("DDPG", ddpg_result)):
@@ -664,8 +684,9 @@ plt.show()
 # $\mathbb E[\max_{\mathbf a} Q_\psi] \ge \max_{\mathbf a} Q$: the estimate at the chosen action is
 # biased upwards, and eq. (2) then bootstraps that bias into the targets of earlier states.
 # Clipped double Q-learning (Fujimoto et al. 2018, TD3) trains two critics and uses the smaller
-# estimate in the target and the actor's loss: two independent errors are rarely both large and
-# positive at the same action.
+# estimate in the target: two independent errors are rarely both large and positive at the same
+# action. TD3's actor climbs $Q_{\psi_1}$ alone; DrQ and DrQ-v2, and so both agents of this course,
+# also take the minimum of the two in the actor's loss (section 5, line 12).
 #
 # First the mechanism, on section 1's toy critic: 1000 pairs of noisy critics (true $Q$ plus a
 # smooth random error of mean zero), each maximized by its actor.
@@ -764,14 +785,18 @@ plt.show()
 # Read the picture with the budget in mind. After 48k frames both critics still sit far *below* the
 # Monte Carlo returns: the policies became good only in the last evaluations, and with
 # $\gamma = 0.99$ the value of a state sums about 100 future rewards, which eq. (2) propagates back
-# one step per update through a target that lags by $1/\tau = 100$ updates. What the measurement
-# shows is the difference between the agents: measured against the returns that followed them (the
-# last column), the one-critic agent's estimates fall short by less than the twin agent's. That
-# excess is the maximization bias of the toy above;
-# with longer training, as the values catch up, it turns into estimates *above* the true returns,
-# which Fujimoto et al. measured on MuJoCo tasks (TD3, Fig. 1) and which clipped double Q-learning
-# removes. (These numbers come from one seed and vary between CPUs; the cell above them checks only
-# what must hold.)
+# one step per update through a target that lags by $1/\tau = 100$ updates.
+#
+# Between the two agents, the critics' estimates are about the same (255 and 257 in the table).
+# What differs is the Monte Carlo return (724 against 772), and that is a difference between the
+# two *policies* (and the 3 episodes each was measured on): each agent is one training run, and the
+# two runs took different paths (compare their evaluation tables). So the gap in the last column
+# comes from the returns, not from the estimates. One run per agent cannot tell the maximization
+# bias of the toy above from the spread between runs: that takes many seeds per agent, or both
+# critics valued on the same policy. Fujimoto et al. measured the bias on MuJoCo tasks with longer
+# training and several seeds (TD3, Fig. 1): one critic's estimates rose *above* the true returns,
+# and clipped double Q-learning removed that overestimation. (Your numbers may differ from these:
+# a different CPU gives a different run.)
 #
 # ## 8. Target networks and the deadly triad
 #
@@ -868,9 +893,10 @@ plt.show()
 # 5. $n$-step returns propagate rewards $n$ times faster per update (good when values lag, as in
 #    section 7) but sum $n$ stored rewards that were earned by the *behaviour* policy, with its
 #    exploration noise, not by the current actor: without an off-policy correction the target
-#    values a noisier, older policy. From states, with noise of std 1.0 early on, DDPG with $n = 3$
-#    stalled near a return of 150 on this budget while $n = 1$ learned; from pixels DrQ-v2 uses
-#    $n = 3$ with a slower noise schedule.
+#    values a noisier, older policy. From states the noise starts at std 1.0, so early windows of
+#    $n$ rewards mostly follow random-looking actions; compare your run's curve with the one above
+#    (one seed each, so a single pair of runs shows a direction at most). From pixels DrQ-v2 uses
+#    $n = 3$ with a noise schedule that decays over far more agent steps (notebook 07).
 #
 # </details>
 #

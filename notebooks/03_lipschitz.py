@@ -353,7 +353,7 @@ print(trained[["arch", "sn", "depth", "bound", "region_bound", "measured", "true
 
 # %% [markdown]
 # These numbers come from 200 steps of training, so their last digits depend on how the CPU rounds
-# (the notebook tests do not compare them); the facts the text below relies on are checked here:
+# (yours may differ); the facts the text below relies on are checked here:
 
 # %%
 by_depth = {"mlp": trained_mlp.set_index("depth"), "mlp+sn": trained_mlp_sn.set_index("depth")}

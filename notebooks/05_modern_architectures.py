@@ -75,8 +75,8 @@ from course_lib import checks, lipschitz as L, nets, paper, spectral, widgets
 #
 # The modern block is the Transformer's feed-forward block with the LayerNorm moved to the start of
 # the residual branch ("pre-LN", Sec. 3.2). $w_1$ widens to $2h$ and $w_2$ narrows back to $h$: the
-# paper does not give the inner width; $2h$ is the course's choice (that of the Transformer's
-# feed-forward block is $4h$), see section 2.
+# paper's main text does not give the inner width; $2h$ is the course's choice (that of the
+# Transformer's feed-forward block is $4h$), see section 2.
 # With `spectral_norm=True`, every Linear except the first and the last is normalized (Sec. 5.1).
 # A small MLP and one block of a small modern head, with SN, look like this (hidden width 8):
 
@@ -123,10 +123,12 @@ print(ours.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 # in each of the four critic heads) is 134.3 MB, the paper's 134.4 MB, yet both absolute values sit
 # 80 MB above the paper's, as if the paper's modern heads had one block fewer each than "four blocks
 # for the critic and two for the actor" says. With width $h$, modern2 fits but modern4 falls 70 MB
-# short. The text cannot settle it (the appendix with the network details is not public); the course
-# keeps $2h$ and treats Table 3 as a cross-check. Its point stands either way: heads are
-# cheap next to the encoder in *training* memory (4.05 vs 4.73 GB), while *acting* memory, mostly
-# weights, grows several-fold but stays in the hundreds of MB.
+# short. The main text cannot settle it. Sec. 3.1 refers to the paper's Appendix C for the networks'
+# details; the appendices come with the arXiv version of the paper (arXiv:2106.01151), the place to
+# check whether they give the blocks' inner width. The course keeps $2h$ and treats Table 3 as a
+# cross-check. Its point stands either way: heads are cheap next to the encoder in *training* memory
+# (4.05 vs 4.73 GB), while *acting* memory, mostly weights, grows several-fold but stays in the
+# hundreds of MB.
 #
 # **Exercises 1-3** (`exercises/ex05_modern.py`): `layer_norm` from scratch, the modern block
 # `residual_block_forward` built on it, and `head_parameter_count` (the formula behind the table).
@@ -217,8 +219,8 @@ panel = widgets.HeadPanel(arch="modern", depth=4, sn=False, hidden_dim=256, gain
 panel
 
 # %% [markdown]
-# The panel's first view, computed by the plain function it wraps (this is what the notebook tests
-# check):
+# The panel's first view, computed by the plain function it wraps (the same numbers, in a form that
+# shows without a live kernel):
 
 # %%
 report = L.head_report("modern", 4, False, hidden_dim=256, gain=1.0, seed=0)
@@ -303,9 +305,16 @@ assert (gan[gan.SN]["eq. (5) bound of D"] < 1.5**2 + 1e-3).all()
 
 # %% [markdown]
 # Without SN the discriminator's bound grows like $1.5^{\text{depth}+1}$ and the generator's gradient
-# grows with depth; with SN the bound stays at $1.5^2$ (first and last layer) at every depth, and
-# the generator's gradient no longer grows with depth. Replace "discriminator" by "critic" and "generator" by "actor":
-# that is the paper's argument for deep critics.
+# grows with depth (0.175, 0.213, 0.323); with SN the bound stays at $1.5^2$ (first and last layer)
+# at every depth, and the generator's gradient no longer grows with depth. Replace "discriminator"
+# by "critic" and "generator" by "actor": that is the paper's argument for deep critics.
+#
+# Look at depth 8 with SN, though: the generator's gradient is 0.0042, 77 times smaller than without
+# SN (0.323) and 17 times smaller than with SN at depth 2 (0.0705). SN caps the slope from above;
+# nothing keeps it from shrinking. Each normalized layer ($\sigma_{\max} \le 1$) and each ReLU can
+# keep a vector's length or shrink it, never grow it, so through many of them the gradient handed
+# back to the generator (or, through a critic, to an actor) can become too small to learn from. An
+# upper bound removes one failure, exploding gradients, not the opposite one, vanishing gradients.
 #
 # ## Questions
 #

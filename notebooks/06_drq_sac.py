@@ -202,8 +202,9 @@ print(pd.Series({name: f"{count_parameters(m):,}" for name, m in parts.items()})
 # mlp2 heads, 4.17M) and its target: **11.5M parameters**, 46 MB in float32, close to Table 3's
 # 50 MB (acting memory is essentially the weights). With the modern4 critic (and the paper's
 # modern2 actor) the critic and its target grow to 35.7M each: **81.8M parameters, 327 MB**. That
-# is more than Table 3's 247 MB: the paper does not give the inner width of its residual blocks, and
-# ours (twice the hidden width, notebook 05) makes our modern heads heavier than the paper's.
+# is more than Table 3's 247 MB: the paper's main text does not give the inner width of its residual
+# blocks, and ours (twice the hidden width, notebook 05) makes our modern heads heavier than the
+# paper's.
 # </details>
 #
 # ## 4. Replay: every frame stored once
@@ -277,36 +278,37 @@ checks.check("ex06_drq.drq_critic_loss")
 #
 # The whole agent is `course_lib.agents.sac.SACAgent`. One call of `SACAgent.update` on a batch of
 # $B$ transitions $(\mathbf s, \mathbf a, r, d, \mathbf s')$ from replay, where $d$ is $\gamma$ times
-# the environment's discount, $\xi$ the encoder's weights, $\theta_1, \theta_2$ the two critics' (with
-# their shared trunk), $\psi$ the actor's, and bars mark the target copies ($\bar\xi$, `xibar`):
+# the environment's discount, $\xi$ the encoder's weights, $\psi_1, \psi_2$ the two critics' (with
+# their shared trunk), $\theta$ the actor's (the paper's symbols, as in notebook 02's table), and hats
+# mark the target copies, as in the paper's target critic $\hat Q$ (`Qhat`, `psi_hat`, `xi_hat` below):
 #
 # ```text
 # Algorithm: one DrQ update (SACAgent.update)                    K = M = 2, tau = 0.01
 #  1  phi_m  = f_xi(shift_m(s))           for m = 1..M   # critic's views of s; gradient flows into xi
 #  2  with no gradient, for k = 1..K:                     # K views of s'
 #  3      v_k      = shift_k(s')
-#  4      a'_k     ~ pi_psi( . | f_xi(v_k))                # the actor reads the ONLINE encoder
-#  5      y_k      = r + d * ( min_i Qbar_i(f_xibar(v_k), a'_k) - alpha * log pi_psi(a'_k | f_xi(v_k)) )
+#  4      a'_k     ~ pi_theta( . | f_xi(v_k))              # the actor reads the ONLINE encoder
+#  5      y_k      = r + d * ( min_i Qhat_i(f_xi_hat(v_k), a'_k) - alpha * log pi_theta(a'_k | f_xi(v_k)) )
 #  6  y = (1/K) * sum_k y_k                                # the K-averaged target (exercise 3)
-#  7  L_Q = sum_{m=1..M} sum_{i=1,2} mean_b (Q_theta_i(phi_m, a) - y)^2     # exercise 4
-#  8  one Adam step on (theta_1, theta_2, xi) for L_Q      # the encoder learns from eq. (2) only
+#  7  L_Q = sum_{m=1..M} sum_{i=1,2} mean_b (Q_psi_i(phi_m, a) - y)^2       # exercise 4
+#  8  one Adam step on (psi_1, psi_2, xi) for L_Q          # the encoder learns from eq. (2) only
 #  9  updates = updates + 1
 # 10  if updates mod 2 == 0:                              # actor_update_every = 2
 # 11      phi = stop_gradient(phi_1)                      # first view, computed in line 1, detached
-# 12      a~ = tanh(mu_psi(phi) + eps * sigma_psi(phi)),  eps ~ N(0, I)      # eq. (1), reparametrized
-# 13      L_pi = mean_b ( alpha * log pi_psi(a~|phi) - min_i Q_theta_i(phi, a~) )   # alpha held fixed
-#             (+ c * mean(mu_psi(phi)^2) when the option pre_tanh_penalty c > 0; off by default)
-# 14      one Adam step on psi only                       # the gradient passes through Q: eq. (3)
-# 15      L_alpha = mean_b alpha * ( -log pi_psi(a~|phi) - Hbar ),  Hbar = -|A|   # log pi held fixed
+# 12      a~ = tanh(mu_theta(phi) + eps * sigma_theta(phi)),  eps ~ N(0, I)  # eq. (1), reparametrized
+# 13      L_pi = mean_b ( alpha * log pi_theta(a~|phi) - min_i Q_psi_i(phi, a~) )   # alpha held fixed
+#             (+ c * mean(mu_theta(phi)^2) when the option pre_tanh_penalty c > 0; off by default)
+# 14      one Adam step on theta only                     # the gradient passes through Q: eq. (3)
+# 15      L_alpha = mean_b alpha * ( -log pi_theta(a~|phi) - Hbar ),  Hbar = -|A|   # log pi held fixed
 # 16      one Adam step on log alpha
 # 17  if updates mod 2 == 0:                              # target_update_every = 2
-# 18      theta_bar = (1 - tau) theta_bar + tau theta ;  xi_bar = (1 - tau) xi_bar + tau xi
+# 18      psi_hat = (1 - tau) psi_hat + tau psi ;  xi_hat = (1 - tau) xi_hat + tau xi
 # ```
 #
 # Lines 1-3 and 9-11 and 17 are `update` itself, lines 4-8 `update_critic`, 12-16 `update_actor`,
 # 18 `update_target`. Two details worth noticing: the actor (line 11) reuses the conv features computed
 # *before* the critic's step in line 8 (DrQ recomputes them after it; the difference is one Adam
-# step of the encoder), and the target critic has its own target encoder $\bar\xi$, while the
+# step of the encoder), and the target critic has its own target encoder $\hat\xi$, while the
 # sampled next action comes from the online encoder and actor.
 #
 # Here is one update on the batch we just sampled, with the quick settings the panel below uses on a
@@ -374,7 +376,7 @@ panel
 # The bold entries shrink the run further so that this notebook stays a few minutes long: 200
 # updates, an evaluation of one episode every 75 agent steps. A swing-up episode scores up to 1000;
 # the untrained agent scores near 0. Within 200 updates expect at most the first rise of the curve
-# (the stored output below reached about 100 by its last evaluation): the start of learning, not
+# (the run below reached about 100 by its last evaluation): the start of learning, not
 # a trained agent. How far it gets varies with the CPU, since rounding differs and RL amplifies it.
 
 # %% tags=["nbval-ignore-output"]
@@ -409,8 +411,8 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# (The returns and gradient norms above are not compared by the course's tests: floating-point
-# rounding differs between CPUs and RL amplifies it. The facts that must hold on every machine:)
+# (Your returns and gradient norms may differ from these: floating-point rounding differs between
+# CPUs and RL amplifies it. The facts that must hold on every machine:)
 
 # %%
 finite = np.isfinite(diagnostics[["critic_loss", "actor_grad_norm", "critic_grad_norm", "alpha"]].to_numpy(float))

@@ -83,9 +83,10 @@ from course_lib.replay import ReplayBuffer
 # %% [markdown]
 # ## 1. From DrQ to DrQ-v2
 #
-# Both agents' pixel settings, as `course_lib.config` resolves them (the paper's appendix with its
-# hyperparameters is not public; it says it uses each agent's own, so these come from the DrQ and
-# DrQ-v2 papers and configs). The rows where they differ:
+# Both agents' pixel settings, as `course_lib.config` resolves them. The paper adopts each agent's
+# own hyperparameters (Sec. 3.1 and 5.3) and lists DrQ's in its Appendix B (the appendices come with
+# the arXiv version, arXiv:2106.01151); the values here are taken from the DrQ and DrQ-v2 papers and
+# configs. The rows where they differ:
 
 # %%
 drq = TrainConfig(agent="sac", obs="pixels", task="ball_in_cup_catch").resolved().to_dict()
@@ -334,9 +335,12 @@ assert demo.loc["modern2 + penultimate norm", "after 10 steps"] < demo.loc["mode
 # %% [markdown]
 # The modern actor starts with a larger $|\mu|$ and grows it by ~0.5 per step; after 10 steps
 # $\tanh(\mu)$ is within $10^{-5}$ of $\pm 1$ for its largest entries. The MLP moves by a few
-# hundredths per step. On real training batches the same happens: in pixel DDPG with a modern
-# actor, 99% of the action entries are past $|\tanh| = 0.99$ after 3 updates (without SN; after 8
-# with SN), and the actor's gradient norm falls by four orders of magnitude within 10 updates.
+# hundredths per step. The repository keeps a measurement of the same on real training batches,
+# with its command and its table, in `results/ddpg_saturation/README.md` (section `probe/`): pixel
+# DDPG in the course's CPU pixel setting (48×48 frames, width 256), its first 10 updates. There, with
+# a modern actor, 99% of the action entries are past $|\tanh| = 0.99$ at update 3 without SN (all of
+# them at update 8 with SN), and the actor's gradient norm falls by about four orders of magnitude
+# within 10 updates; the MLP actor does not saturate.
 #
 # **Why SAC resists it.** SAC's actor is a squashed Gaussian, $\mathbf a = \tanh(\mathbf u)$ with
 # $\mathbf u \sim \mathcal N(\mu, \sigma^2)$, and its loss contains $\alpha \log \pi(\mathbf a \mid
@@ -477,11 +481,12 @@ assert (stuck.xs("actor", level="pnorm") == 0).all()
 #
 # SN acts on how the weights *grow*: each normalized layer stays at $\sigma_{\max} \le 1$ however
 # far Adam moves its entries, so the residual branches cannot amplify the stream as training goes
-# on, and $|\mu|$ grows more slowly (in the probe on pixels, saturation came at update 8 instead of
-# 3). But SN leaves the first and last Linear unnormalized (Sec. 5.1) and does not touch the stream's
-# size set by the LayerNorm-ed branches, so the last Linear can still scale $\mu$ up until the tanh
-# saturates: SN delays it, it does not forbid it. Penultimate normalization bounds $|\mu|$ directly by
-# the last layer's weights, which Adam can grow only by ~lr per step.
+# on, and $|\mu|$ grows more slowly (in the pixel probe of `results/ddpg_saturation/README.md`,
+# saturation came at update 8 instead of 3). But SN leaves the first and last Linear unnormalized
+# (Sec. 5.1) and does not touch the stream's size set by the LayerNorm-ed branches, so the last
+# Linear can still scale $\mu$ up until the tanh saturates: SN delays it, it does not forbid it.
+# Penultimate normalization bounds $|\mu|$ directly by the last layer's weights, which Adam can grow
+# only by ~lr per step.
 #
 # </details>
 #
@@ -503,7 +508,8 @@ result = widgets.run_pixel_agent(agent="ddpg", task="cartpole_balance", arch="ml
 widgets.show_run(result)
 
 # %% [markdown]
-# (Training numbers are not compared by the course's tests, see notebook 02. What must hold:)
+# (Your training numbers may differ from these: floating-point rounding differs between CPUs and RL
+# amplifies it. What must hold on every machine:)
 
 # %%
 print(widgets.describe_run_config(result.config))
@@ -586,9 +592,13 @@ print(heads.round(2).to_string(index=False))
 # <details><summary>Answer</summary>
 #
 # 1. The **exploration noise** with its schedule $\sigma(t)$ (1.0 decaying to 0.1): it is set by
-#    hand rather than learned as SAC's $\alpha$ is, and it acts only on the actions taken in the
-#    environment (and, clipped, in the target), not on the actor's loss. So, unlike $\alpha$, it
-#    does nothing to keep the actor's own output away from a saturated tanh (section 5).
+#    hand rather than learned as SAC's $\alpha$ is. It enters the actions taken in the environment
+#    and, clipped to $\pm 0.3$, the actions at which the critic is evaluated in the target and in
+#    the actor's loss (section 3; `update_actor` in `course_lib/agents/ddpg.py`). But it is added
+#    *after* the tanh: it moves the point where $\partial Q/\partial \mathbf a$ is read, while the
+#    actor's gradient still passes through $1 - \tanh^2 \mu_\theta(\mathbf s)$, and it adds no
+#    term that grows as $|\mu|$ grows. So, unlike $\alpha$'s entropy term, it does nothing to keep
+#    the actor's own output away from a saturated tanh (section 5).
 # 2. The actor learns only through the critic: eq. (3) is $\partial Q / \partial \mathbf a$ times
 #    the actor's Jacobian. Eq. (5) bounds the critic's Lipschitz constant, and with it
 #    $\|\partial Q / \partial \mathbf a\|$, by the product of its layers' spectral norms; in a deep

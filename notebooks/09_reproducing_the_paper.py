@@ -116,14 +116,15 @@ print(sweep(*DDPG_GRID, "--dry-run").splitlines()[-1], "(Table 1, DDPG)")
 # `mlp2` against `modern2+sn`, two seeds, 8,000 frames, hidden width 64. Everything after a bare
 # `--` goes to every training command. Two runs at a time (`--workers 2`, one per core). In a
 # terminal a sweep shows two progress bars, runs finished and the frames of all runs together (read
-# from the run directories every few seconds, so it has a rate and an ETA); `--no-progress` keeps
-# this notebook's stored output stable.
+# from the run directories every few seconds, so it has a rate and an ETA); `--no-progress` turns
+# them off, as here.
 
 # %%
 root = Path(tempfile.mkdtemp(prefix="sweep_"))
 TINY = ["--tasks", "cartpole_swingup", "--configs", "mlp2", "modern2+sn", "--seeds", 0, 1,
         "--agent", "sac", "--obs", "state", "--frames", 8000, "--root", root, "--workers", 2,
-        "--no-progress", "--", "--hidden-dim", 64, "--batch-size", 64, "--eval-every-frames", 4000,
+        "--no-progress",  # no progress bars: a saved notebook would keep stale ones
+        "--", "--hidden-dim", 64, "--batch-size", 64, "--eval-every-frames", 4000,
         "--no-video"]
 print(sweep(*TINY).strip().replace(str(root), "ROOT"))
 
@@ -137,8 +138,8 @@ print(sweep(*TINY).strip().replace(str(root), "ROOT"))
 # %% [markdown]
 # `results.load_runs` reads every run directory under a root into one table; `results.summary`
 # aggregates the return at a frame budget over seeds (mean, standard error, crashes and incomplete
-# runs counted). The numbers of a live run depend on the machine's floating point, so this cell's
-# output is not compared by the notebook tests:
+# runs counted). The numbers of a live run depend on the machine's floating point, so yours may
+# differ from those below:
 
 # %% tags=["nbval-ignore-output"]
 tiny_runs = results.load_runs(root)
@@ -222,8 +223,8 @@ checks.check("ex09_results.bootstrap_interval")
 # paper did (`DDPG_GRID`, the comparison with its numbers), and with `--pnorm actor` (section 5
 # gives both commands), which tells whether a gap between the columns is the heads' or the
 # saturated actor's; first run `python tools/probe_actor_saturation.py --device cuda --batch 256`
-# (a minute) to see whether the saturation holds at the paper's batch and width on a GPU. The paper
-# does not give the detail that would say why its runs did not saturate.
+# (a minute) to see whether the saturation holds at the paper's batch and width on a GPU. The paper's
+# main text does not give the detail that would say why its runs did not saturate.
 
 # %%
 paper.table1().pivot(index="task", columns="config", values="mean")[["mlp2", "modern4", "modern4+sn"]]
@@ -257,9 +258,9 @@ bench.format_table(cost)
 #   critic, the encoders) in float32: the `weights (MB)` row. Our mlp2 and mlp4 agree with Table 3
 #   within 2 MB (50.2 vs 50.16 MB, 91.7 vs 93.26 MB), which says the paper measured the same thing
 #   (targets included). Our modern heads are *heavier* than the paper's (184 vs 113 MB for modern2,
-#   335 vs 247 MB for modern4): the paper does not give the inner width of its residual blocks, and
-#   ours (2 × hidden, see notebook 05) is a guess that Table 3 does not settle; an inner width equal
-#   to the hidden width would make them lighter than the paper's (about 100 and 180 MB).
+#   335 vs 247 MB for modern4): the paper's main text does not give the inner width of its residual
+#   blocks, and ours (2 × hidden, see notebook 05) is a guess that Table 3 does not settle; an inner
+#   width equal to the hidden width would make them lighter than the paper's (about 100 and 180 MB).
 # * **Training memory is the activations.** The conv encoder runs on 512 images × 2 augmented copies
 #   (plus the targets'), and those feature maps dominate: the deepest head adds about 1 GB to 2.6 GB here
 #   (+36%; the paper +17%, with lighter heads).
@@ -308,8 +309,9 @@ plt.show()
 # SN removes, it is not independent evidence for the paper's claim. Within that setting the figures
 # tell the paper's story on one task: the 8-block modern critic without SN falls far behind the MLP
 # (Fig. 1; a hatched bar: runs that crashed, carried forward), the deeper MLP is not better than the
-# shallow one (Fig. 2, within about two standard errors here), and with SN the deep modern critic
-# learns faster and reaches a higher return (Fig. 4).
+# shallow one (Fig. 2: here it is lower, 794.7 ± 17.7 against 839.1 ± 8.4, a gap of 44 that is 2.3
+# times its standard error $\sqrt{17.7^2 + 8.4^2} \approx 19.6$, with 5 seeds on one task), and with
+# SN the deep modern critic learns faster and reaches a higher return (Fig. 4).
 
 # %% [markdown]
 # ## 5. The full budgets: commands and cost
@@ -358,8 +360,8 @@ print(subprocess.run([sys.executable, "-m", "course_lib.report", "results/cpu_fi
 # rendering, with the times from the best measurement at hand: a GPU table written by
 # `python -m course_lib.bench --device cuda --csv results/bench/table3_cuda.csv` (from the repository
 # root) if it exists (run it on your GPU and re-run this cell), otherwise the paper's Table 3 (a
-# **V100**). The stored output of this cell uses the paper's V100 timings (the repository holds no GPU
-# table yet); the measured CPU throughput of section 3 is set beside them.
+# **V100**); the cell prints which source it used. Without a GPU table in `results/bench/` it uses
+# the paper's V100 timings, and the measured CPU throughput of section 3 is set beside them.
 
 # %%
 t3 = paper.table3().set_index(["metric", "config"])["mean"]
@@ -429,9 +431,9 @@ checks.check("ex09_results.updates_and_hours")
 #
 # ## Questions
 #
-# 1. The paper does not say what its ± means in Tables 1 and 2 (its figures use one standard error).
-#    Table 2 reports pendulum swingup as 297.8 ± 352.6 over 10 seeds. Could that ± be a standard
-#    error? What would the standard deviation be if it were?
+# 1. The paper's main text does not say what its ± means in Tables 1 and 2 (its figures use one
+#    standard error). Table 2 reports pendulum swingup as 297.8 ± 352.6 over 10 seeds. Could that ±
+#    be a standard error? What would the standard deviation be if it were?
 # 2. A run crashes (non-finite loss) at 200k frames with return 300. What does it contribute to the
 #    mean at 500k frames, the paper's way? Name one thing this convention hides and one it avoids.
 # 3. Table 3's acting memory grows 5× from mlp2 to modern4 while training memory grows 17%. Using
