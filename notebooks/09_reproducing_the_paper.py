@@ -205,6 +205,100 @@ checks.check("ex09_results.bootstrap_interval")
 # </details>
 
 # %% [markdown]
+# ### Statistics that hold with few seeds: IQM, intervals and the probability of improvement
+#
+# A mean ± one standard error over 3 to 5 seeds hides how little those seeds pin down. Agarwal et
+# al. (NeurIPS 2021, "Deep Reinforcement Learning at the Edge of the Statistical Precipice")
+# recommend three tools instead; `course_lib.stats` computes them:
+#
+# - the **interquartile mean** (IQM): pool all runs (tasks × seeds), drop the lowest and the
+#   highest quarter, and average the rest. One crashed seed moves a mean a lot and an IQM less;
+# - **stratified bootstrap** intervals: resample the seeds of each task with replacement, compute
+#   the statistic again, repeat 10,000 times, and keep the middle 95% of the results;
+# - the **probability of improvement** P(X > Y): on one task, the chance that a run of X scores
+#   above a run of Y (a tie counts half), averaged over tasks. At 0.5, X and Y cannot be told apart.
+#
+# A run's score is its return divided by 1000 (a DeepMind Control return lies in [0, 1000]), taken
+# as the mean of its last two evaluations, with a crashed run's last return carried forward. Here are
+# the five seeds of each head in notebook 08's stress test.
+
+# %%
+import numpy as np
+
+from course_lib import stats
+
+last_two = sorted(results.load_curves(runs)["frame"].unique())[-2:]
+stress = stats.run_scores(runs, last_two)
+heads = ["mlp2", "mlp4", "modern8", "modern8+sn"]
+matrices = stats.score_matrices(stress, heads)  # {head: scores[seed, task]}, here 5 seeds x 1 task
+rows = []
+for head in heads:
+    m = matrices[head]
+    iqm, low, high = stats.interval(m, stats.iqm)
+    rows.append({"head": head, "returns of the 5 seeds": " ".join(f"{v:.0f}" for v in 1000 * m.ravel()),
+                 "mean ± s.e.": f"{1000 * m.mean():.0f} ± {1000 * m.std(ddof=1) / np.sqrt(m.size):.0f}",
+                 "IQM [95% interval]": f"{1000 * iqm:.0f} [{1000 * low:.0f}, {1000 * high:.0f}]"})
+print(f"scores: the mean return at frames {last_two[0]:,} and {last_two[1]:,}")
+pd.DataFrame(rows).set_index("head")
+
+# %%
+for x, y in [("modern8+sn", "modern8"), ("mlp2", "modern8"), ("mlp2", "modern8+sn")]:
+    p, low, high = stats.poi_interval(matrices[x], matrices[y])
+    print(f"P({x} > {y}) = {p:.2f}   95% interval [{low:.2f}, {high:.2f}]")
+
+taus = np.linspace(0, 1, 101)
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for head in heads:
+    point, low, high = stats.profile_intervals(matrices[head], taus)
+    ax.plot(1000 * taus, point, label=head)
+    ax.fill_between(1000 * taus, low, high, alpha=0.15)
+ax.set_xlabel("return threshold τ")
+ax.set_ylabel("fraction of runs scoring above τ")
+ax.set_title("Performance profiles of the stress test (5 seeds, 95% bands)")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Read the outputs above. The stress test's central contrast, depth 8 with and without SN, gives
+# P(modern8+sn > modern8) = 0.64, with an interval from 0.24 to 0.96: five seeds on one task do not
+# rule out that SN makes no difference at all. Only the MLP against the unnormalized modern head,
+# 0.92 from 0.68 to 1.00, lies above 0.5. The two crashed seeds (146 and 75) make the modern head's
+# IQM interval run from about 100 to 800. The profiles show the same thing as curves: the band of
+# modern8 covers most of the plot, while the MLPs' bands are narrow. This is why the pre-registered
+# experiment of `results/prereg/PLAN.md` runs 3 tasks × 5 seeds per head, decides each hypothesis with
+# these intervals, and fixed its decision rules before its first run.
+#
+# **Exercise** (2 points): write `probability_of_improvement(scores_x, scores_y)` in
+# `exercises/ex09_results.py`: scores of shape (runs, tasks), one column per task, as above.
+
+# %%
+checks.check("ex09_results.probability_of_improvement")
+
+# %% [markdown]
+# **Question.** Keep only the first three seeds (3, 4, 5) of modern8. What do mean ± one standard
+# error and the bootstrap interval say about its return? Why do three seeds of a mean mislead where
+# the interval does not?
+
+# %%
+three = matrices["modern8"][:3]
+mean, low, high = stats.interval(three, stats.mean_score)
+print(f"modern8, seeds 3-5: returns {np.round(1000 * three.ravel()).astype(int).tolist()}, mean "
+      f"{1000 * mean:.0f} ± {1000 * three.std(ddof=1) / np.sqrt(3):.0f} (s.e.); 95% bootstrap interval of the "
+      f"mean [{1000 * low:.0f}, {1000 * high:.0f}]")
+
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# The mean ± s.e. reads as "about 320, give or take 210", as if the true mean were likely between
+# roughly 110 and 520. But the three returns are two crashes and one run that learned. The standard
+# error is itself estimated from those three numbers, and it assumes the mean of three seeds is
+# close to normal. It is not: it takes only as many values as there are ways to mix crashed and
+# learned runs. The bootstrap interval keeps that shape and runs from the lowest return to the
+# highest, so it says what three seeds really tell: anything from "always crashes" to "learns".
+# With so few seeds, an honest report gives that interval, or more seeds.
+# </details>
+
+# %% [markdown]
 # **These two columns are not comparable.** The paper's numbers come from pixels after 500,000 frames;
 # ours from proprioceptive states after a few tens of thousands of frames with small heads (the
 # settings are printed above). A state agent sees the pole's angle directly, so it can be *better* than
