@@ -56,8 +56,8 @@ PRELOAD = ["course_lib.grade.reaper", "numpy", "torch", "pandas", "course_lib.ch
            "course_lib.checks.answers", "course_lib.mdp", "course_lib.nets", "course_lib.spectral",
            "course_lib.lipschitz", "course_lib.augment", "course_lib.results", "course_lib.diagnostics",
            "course_lib.agents.common", "course_lib.agents.sac", "course_lib.agents.ddpg",
-           "course_lib.tabular", "course_lib.power_gap", "course_lib.layernorm_spread", "course_lib.stats", "course_lib.toy_instability",
-           "course_lib.value_estimates"]  # every module answers.py stubs (tests/test_grade_answers.py)
+           "course_lib.tabular", "course_lib.power_gap", "course_lib.layernorm_spread", "course_lib.stats",
+           "course_lib.toy_instability", "course_lib.value_estimates"]  # all that answers.py stubs
 
 
 class GradingError(ValueError):
