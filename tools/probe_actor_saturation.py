@@ -33,6 +33,7 @@ from course_lib.config import PROFILES, OneLineErrorParser, TrainConfig
 from course_lib.envs import make_env
 from course_lib.replay import ReplayBuffer, to_torch
 from course_lib.results import parse_config
+from course_lib.runtime import pick_device
 
 
 def parse_variant(text: str) -> dict:
@@ -73,7 +74,7 @@ def collect(cfg: TrainConfig, frames: int, seed: int) -> ReplayBuffer:
 def probe(cfg: TrainConfig, replay: ReplayBuffer, updates: int, seed: int) -> list[dict]:
     """One row per update: pre_tanh_max, saturated_frac, actor_grad_norm (from the agent's metrics)."""
     torch.manual_seed(seed)
-    device = torch.device(cfg.device)
+    device = pick_device(cfg.device)
     agent = make_agent(cfg, replay.obs_shape, replay.action_dim, device)
     replay._rng = np.random.default_rng(seed)  # the same sequence of batches for every variant
     rows = []
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--frames, --batch and --updates must be >= 1")
         base = TrainConfig(agent="ddpg", obs="pixels", task=args.task, profile=args.profile,
                            batch_size=args.batch, seed=args.seed, device=args.device).resolved()
+        pick_device(args.device)  # auto, cpu, cuda[:N]: a one-line error for what this machine lacks
     except ValueError as err:
         print(f"{parser.prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
@@ -118,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
           f"batch {args.batch}, torch threads {torch.get_num_threads()}", flush=True)
     for name, head in heads:
         for vname, extra in variants:
-            cfg = TrainConfig(**{**base.to_dict(), **head, "actor_arch": None, "actor_depth": None,
-                                 "actor_sn": None, **extra}).resolved()
+            # the actor follows the head unless the head names it (e.g. modern4+critic_sn)
+            cfg = TrainConfig(**{**base.to_dict(), "actor_arch": None, "actor_depth": None, "actor_sn": None,
+                                 **head, **extra}).resolved()
             t0 = time.process_time()
             rows = probe(cfg, replay, args.updates, args.seed)
             cells = [f"{r['pre_tanh_max']:.2f}/{r['saturated_frac']:.2f} (g {r['actor_grad_norm']:.1e})"
