@@ -1,5 +1,6 @@
 # Generated from solutions/ex03_lipschitz.py by tools/make_exercises.py: replace each
 # `raise NotImplementedError(...)` with your code (keep the signatures).
+# ★ applies what the notebook gives, ★★ needs a step of your own, ★★★ asks you to derive it.
 """Exercises of notebook 03 (Lipschitz constants and eq. 5 of the paper).
 
 Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
@@ -11,6 +12,7 @@ All inputs are PyTorch tensors (or modules); ``torch.linalg`` has everything you
 import torch
 
 
+# Exercise (★, 1 point): checks.check("ex03_lipschitz.linear_lipschitz")
 def linear_lipschitz(W):
     """The Lipschitz constant of the linear map ``x -> W x`` (w.r.t. the Euclidean norm).
 
@@ -26,11 +28,11 @@ def linear_lipschitz(W):
     raise NotImplementedError("Exercise: write linear_lipschitz(), see its docstring")
 
 
+# Exercise (★, 1 point): checks.check("ex03_lipschitz.mlp_lipschitz_bound")
 def mlp_lipschitz_bound(weights):
-    """Eq. (5)'s bound on the Lipschitz constant of a ReLU MLP: the product of the layers' constants.
+    """Eq. (5)'s bound on the Lipschitz constant of a ReLU MLP (notebook 03, section 2).
 
-    The MLP is ``W_L relu(... relu(W_2 relu(W_1 x + b_1) + b_2) ...) + b_L``. ReLU is 1-Lipschitz and
-    biases do not change a slope, so the network is at most as steep as ``prod_i sigma_max(W_i)``.
+    The MLP is ``W_L relu(... relu(W_2 relu(W_1 x + b_1) + b_2) ...) + b_L``; the biases play no part.
 
     Args:
         weights: list of the weight matrices ``[W_1, ..., W_L]`` (first layer first).
@@ -41,12 +43,14 @@ def mlp_lipschitz_bound(weights):
     raise NotImplementedError("Exercise: write mlp_lipschitz_bound(), see its docstring")
 
 
+# Exercise (★★, 2 points): checks.check("ex03_lipschitz.action_gradient_norms")
 def action_gradient_norms(critic, features, actions):
     """Per-sample ``||dQ/da||``: the size of the gradient the critic hands to the actor (eq. 3).
 
     The critic takes the concatenation ``[features || actions]`` (the paper's ``A(s) || phi(s)``, in
     the course's order: features first) and returns one Q value per sample, shape ``(n, 1)``.
-    Use ``torch.autograd.grad``; differentiate with respect to the actions only.
+    Differentiate with respect to the actions only, with ``torch.autograd.grad`` (one call for the
+    whole batch is enough: why?). Leave no gradients in any ``.grad``.
 
     Args:
         critic: a module mapping ``(n, f + a)`` to ``(n, 1)``.
@@ -59,14 +63,12 @@ def action_gradient_norms(critic, features, actions):
     raise NotImplementedError("Exercise: write action_gradient_norms(), see its docstring")
 
 
+# Exercise (★, 1 point): checks.check("ex03_lipschitz.layernorm_slope_bound")
 def layernorm_slope_bound(x, gamma, eps=1e-5):
-    """An upper bound on the slope of LayerNorm at each input: ``max_j |gamma_j| / sqrt(var(x) + eps)``.
+    """The upper bound on the slope (Jacobian norm) of LayerNorm at each input, from notebook 03,
+    "Skip connections and LayerNorm, honestly".
 
-    ``LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta`` (over the last dimension, biased
-    variance). Its Jacobian at ``x`` is ``diag(gamma) / sqrt(var + eps)`` times a matrix of norm at
-    most 1 (it removes the mean and part of the radial direction), so its operator norm is at most
-    the value above, with equality when all ``gamma_j`` are equal (``gamma = 1`` at initialization).
-    LayerNorm is steep where its input has little spread.
+    LayerNorm normalizes over the last dimension with the biased variance, as ``torch.nn.LayerNorm``.
 
     Args:
         x: a batch of inputs ``(batch, d)``.

@@ -1,5 +1,6 @@
 # Generated from solutions/ex05_modern.py by tools/make_exercises.py: replace each
 # `raise NotImplementedError(...)` with your code (keep the signatures).
+# ★ applies what the notebook gives, ★★ needs a step of your own, ★★★ asks you to derive it.
 """Exercises of notebook 05 (modern architectures: pre-LayerNorm residual heads).
 
 Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
@@ -11,11 +12,12 @@ Inputs are PyTorch tensors; use plain tensor operations (``torch.relu`` is fine)
 import torch
 
 
+# Exercise (★, 1 point): checks.check("ex05_modern.layer_norm")
 def layer_norm(x, gamma, beta, eps=1e-5):
-    """LayerNorm over the last dimension: ``gamma * (x - mean) / sqrt(var + eps) + beta``.
+    """LayerNorm over the last dimension, as notebook 03 writes it and ``torch.nn.LayerNorm`` computes it.
 
-    ``mean`` and ``var`` are taken per sample over the last dimension; ``var`` is the *biased*
-    variance (divide by the number of features, as ``torch.nn.LayerNorm`` does).
+    The statistics are per sample, over the last dimension; the variance is the *biased* one
+    (divide by the number of features).
 
     Args:
         x: ``(batch, d)``; gamma, beta: ``(d,)``; eps: small constant.
@@ -26,6 +28,7 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     raise NotImplementedError("Exercise: write layer_norm(), see its docstring")
 
 
+# Exercise (★, 2 points): checks.check("ex05_modern.residual_block_forward")
 def residual_block_forward(x, gamma, beta, W1, b1, W2, b2, eps=1e-5):
     """The paper's *modern* block (Sec. 3.2): ``x + w2(relu(w1(norm(x))))``.
 
@@ -43,8 +46,10 @@ def residual_block_forward(x, gamma, beta, W1, b1, W2, b2, eps=1e-5):
     raise NotImplementedError("Exercise: write residual_block_forward(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex05_modern.head_parameter_count")
 def head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):
-    """Number of trainable parameters of a course head (``course_lib.nets.make_head``), by formula.
+    """Number of trainable parameters of a course head (``course_lib.nets.make_head``), by formula
+    (count them from the architecture, do not build the network).
 
     - ``"mlp"``: ``depth`` hidden Linear layers of width ``hidden_dim`` (with ReLU), then a Linear to
       ``out_dim``;
@@ -60,14 +65,13 @@ def head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):
     raise NotImplementedError("Exercise: write head_parameter_count(), see its docstring")
 
 
+# Exercise (★, 1 point): checks.check("ex05_modern.modern_head_lipschitz_bound")
 def modern_head_lipschitz_bound(first, blocks, last):
     """The Lipschitz bound of a modern head from its parts' constants (eq. 5 with skip connections).
 
     The head is ``Linear_first -> block_1 -> ... -> block_n -> Linear_last`` with blocks
-    ``x + w2(relu(w1(LN(x))))``. Constants multiply along a composition, a skip connection adds 1
-    (``Lip(x + g(x)) <= 1 + Lip(g)``) and ReLU is 1-Lipschitz, so
-
-        bound = first * prod_i (1 + ln_i * sigma(w1_i) * sigma(w2_i)) * last.
+    ``x + w2(relu(w1(LN(x))))``; notebook 03's rules (composition, skip connections, ReLU, LayerNorm)
+    put together give the bound. Notebook 08 uses it on the spectral norms a ``train.csv`` logs.
 
     Args:
         first, last: ``sigma_max`` of the first and the last Linear layer (floats).
@@ -80,16 +84,15 @@ def modern_head_lipschitz_bound(first, blocks, last):
     raise NotImplementedError("Exercise: write modern_head_lipschitz_bound(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex05_modern.generator_loss")
 def generator_loss(generator, discriminator, z):
-    """The (non-saturating) GAN generator loss: the generator learns *through* the discriminator.
+    """The non-saturating GAN generator loss, ``mean over the batch of -log D(G(z))``.
 
-        loss = mean over the batch of  -log D(G(z)) = softplus(-logit(G(z)))
-
-    where ``discriminator(x)`` returns a *logit* (D = sigmoid(logit) is the probability that x is
-    real). Minimizing it moves the generated samples where the discriminator believes them real,
-    with the gradient ``d loss / d x * d x / d theta``: the same chain rule as the actor's eq. (3),
-    with the discriminator in the critic's place. Do not detach the generated samples.
-    (``torch.nn.functional.softplus`` is a stable ``log(1 + exp(.))``.)
+    ``discriminator(x)`` returns a *logit* (D = sigmoid(logit) is the probability that x is real).
+    Minimizing the loss moves the generated samples where the discriminator believes them real,
+    through the same chain rule as the actor's eq. (3), with the discriminator in the critic's
+    place: do not detach the generated samples. Computing ``sigmoid`` and then ``log`` loses the
+    answer for large logits: write the loss directly in terms of the logit, in a stable form.
 
     Args:
         generator: a module, ``generator(z)`` -> samples ``(B, d)``.

@@ -1,5 +1,6 @@
 # Generated from solutions/ex06_drq.py by tools/make_exercises.py: replace each
 # `raise NotImplementedError(...)` with your code (keep the signatures).
+# ★ applies what the notebook gives, ★★ needs a step of your own, ★★★ asks you to derive it.
 """Exercises of notebook 06 (DrQ: SAC from pixels).
 
 Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
@@ -15,15 +16,15 @@ import torch
 import torch.nn.functional as F
 
 
+# Exercise (★★, 2 points): checks.check("ex06_drq.random_shift")
 def random_shift(images, pad=4, generator=None):
     """DrQ's augmentation: shift every image by a random whole number of pixels in [-pad, pad].
 
-    For each image independently: pad it by ``pad`` pixels on every side, repeating the border
-    pixels (``F.pad(..., mode="replicate")``), then cut out a window of the original size at a
-    random offset ``(dy, dx)``, each in ``0 .. 2 * pad`` (offset ``(pad, pad)`` gives the image
-    back). All channels of one image (its stacked frames) get the same shift; different images get
-    independent shifts, each of the ``(2 pad + 1)^2`` offsets equally likely. Draw the offsets with
-    ``torch.randint(..., generator=generator)`` so that a seeded generator makes them reproducible.
+    The augmentation of notebook 06, section 2: pixels shifted in from outside the image repeat
+    its border. All channels of one image (its stacked frames) get the same shift; different images
+    get independent shifts, each of the ``(2 pad + 1)^2`` shifts equally likely; ``pad = 0`` gives
+    the images back. Draw all randomness from ``generator`` (``torch`` random functions take a
+    ``generator=`` argument), so that a seeded generator makes the shifts reproducible.
 
     Args:
         images: a batch (N, C, H, W), uint8 (0..255) or float.
@@ -36,17 +37,15 @@ def random_shift(images, pad=4, generator=None):
     raise NotImplementedError("Exercise: write random_shift(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex06_drq.drq_target")
 def drq_target(reward, discount, next_q1, next_q2, next_log_prob, alpha, k):
     """DrQ's critic target: the soft Bellman target of eq. (2), averaged over K views of s'.
 
     The next observations were augmented K times and stacked view by view, so ``next_q1``,
     ``next_q2`` and ``next_log_prob`` have ``K * B`` rows: rows ``0 .. B-1`` come from the first
-    random shift of the batch, rows ``B .. 2B-1`` from the second, and so on. For each view ``v``:
-
-        y_v = r + discount * ( min(Q1'_v, Q2'_v) - alpha * log pi_v )
-
-    and the target is the mean over the K views, ``y = (1/K) sum_v y_v``. Averaging makes the target
-    less noisy: it no longer depends on one arbitrary crop of s'.
+    random shift of the batch, rows ``B .. 2B-1`` from the second, and so on. Each view gives its own
+    soft Bellman target (your ``soft_bellman_target`` of notebook 02) and the result is their mean
+    (notebook 06, section 5). No loop over views is needed.
 
     Args:
         reward, discount: shape (B, 1), one per transition (the same for every view).
@@ -60,16 +59,15 @@ def drq_target(reward, discount, next_q1, next_q2, next_log_prob, alpha, k):
     raise NotImplementedError("Exercise: write drq_target(), see its docstring")
 
 
+# Exercise (★, 1 point): checks.check("ex06_drq.drq_critic_loss")
 def drq_critic_loss(q1, q2, target, m):
     """DrQ's critic loss: the squared Bellman residual of eq. (2), summed over M views of s.
 
     The current observations were augmented M times and stacked view by view, so ``q1`` and ``q2``
     (the two online critics' values of the stored action) have ``M * B`` rows: rows ``0 .. B-1``
-    from the first shift, and so on. All views regress on the same (averaged) ``target``:
-
-        loss = sum over views v of [ mean_b (q1_v,b - y_b)^2 + mean_b (q2_v,b - y_b)^2 ]
-
-    (a sum over views and over the two critics of mean squared errors, as in DrQ's code).
+    from the first shift, and so on. All views regress on the same (averaged) ``target``. To match
+    DrQ's code (and the check) exactly: a *sum* over views and over the two critics of the *mean*
+    (over the batch) squared error.
 
     Args:
         q1, q2: shape (M * B, 1), view-major.
@@ -82,15 +80,15 @@ def drq_critic_loss(q1, q2, target, m):
     raise NotImplementedError("Exercise: write drq_critic_loss(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex06_drq.stack_frames")
 def stack_frames(frames, episode_start, t, stack=3):
     """Rebuild the observation of step ``t`` from a replay memory that stores every frame once.
 
     ``frames[i]`` is the frame rendered at step ``i`` (shape ``(C, H, W)``, so ``frames`` is
     ``(T, C, H, W)``) and ``episode_start[i]`` the index of the first step of the episode that step
-    ``i`` belongs to. The observation at step ``t`` is the stack of frames ``t - stack + 1, ..., t``,
-    oldest first, concatenated along the channels; an index before the episode's first step is
-    replaced by that first step (at an episode start the first frame repeats, as the environment's
-    frame stacker does: frames of the previous episode never leak into a stack).
+    ``i`` belongs to. The observation at step ``t`` is the environment's stack of the last ``stack``
+    frames, oldest first, concatenated along the channels, with notebook 06's rule at an episode
+    start (section 4): frames of the previous episode never leak into a stack.
 
     Args:
         frames: a numpy array ``(T, C, H, W)``.

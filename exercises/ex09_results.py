@@ -1,5 +1,6 @@
 # Generated from solutions/ex09_results.py by tools/make_exercises.py: replace each
 # `raise NotImplementedError(...)` with your code (keep the signatures).
+# ★ applies what the notebook gives, ★★ needs a step of your own, ★★★ asks you to derive it.
 """Exercises of notebook 09 (reproducing the paper: results over seeds, the paper's way).
 
 Write each function body where it says ``raise NotImplementedError``. Check one exercise in the
@@ -9,6 +10,7 @@ notebook with ``checks.check("ex09_results.<name>")``, or all of them with
 import math
 
 
+# Exercise (★★, 2 points): checks.check("ex09_results.return_at_budget")
 def return_at_budget(eval_frames, eval_returns, frames_done, crash_frame, budget):
     """One run's return at a frame budget, with the paper's rule for crashes (Secs. 3.1 and 5.1).
 
@@ -31,12 +33,13 @@ def return_at_budget(eval_frames, eval_returns, frames_done, crash_frame, budget
     raise NotImplementedError("Exercise: write return_at_budget(), see its docstring")
 
 
+# Exercise (★, 1 point): checks.check("ex09_results.mean_and_standard_error")
 def mean_and_standard_error(returns):
     """Mean and one standard error over seeds, as the paper's figures report them.
 
-    ``None`` entries (runs without a return at the budget) are left out. The standard error is
-    the sample standard deviation (divide by ``n - 1``) over ``sqrt(n)``; it is ``nan`` for
-    ``n < 2``, and the mean is ``nan`` for ``n = 0``.
+    ``None`` entries (runs without a return at the budget) are left out. The standard error uses
+    the sample standard deviation (with Bessel's correction); it is ``nan`` for ``n < 2``, and the
+    mean is ``nan`` for ``n = 0``.
 
     Args:
         returns: a sequence of floats or ``None``.
@@ -47,6 +50,7 @@ def mean_and_standard_error(returns):
     raise NotImplementedError("Exercise: write mean_and_standard_error(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex09_results.updates_and_hours")
 def updates_and_hours(ms_per_update, frames, action_repeat, seed_frames, update_every):
     """How many updates one training run makes, and the hours they take at a measured time per update.
 
@@ -69,6 +73,7 @@ def updates_and_hours(ms_per_update, frames, action_repeat, seed_frames, update_
     raise NotImplementedError("Exercise: write updates_and_hours(), see its docstring")
 
 
+# Exercise (★★, 1 point): checks.check("ex09_results.bootstrap_interval")
 def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
     """A percentile-bootstrap confidence interval for the mean return over seeds.
 
@@ -77,12 +82,10 @@ def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
     resample the ``n`` seeds' returns with replacement ``n_boot`` times, take each resample's mean,
     and report the quantiles of those means that leave ``(1 - level) / 2`` on each side.
 
-    Exactly (so that the check can reproduce your numbers): leave out ``None`` entries; with
-    ``values`` the remaining ``n`` returns as a float numpy array, draw
-    ``idx = numpy.random.default_rng(seed).integers(0, n, size=(n_boot, n))``, take
-    ``means = values[idx].mean(axis=1)`` and return
-    ``numpy.quantile(means, [(1 - level) / 2, (1 + level) / 2])`` as two floats.
-    With ``n < 2`` there is nothing to resample: return ``(nan, nan)``.
+    ``None`` entries are left out. The check reproduces your numbers, so draw the resamples exactly
+    as notebook 09, section 2, describes where it introduces this exercise: one generator seeded with
+    ``seed``, all indices in one call, NumPy's default quantiles. With ``n < 2`` there is nothing to
+    resample: return ``(nan, nan)``.
 
     Args:
         returns: a sequence of floats or ``None`` (one per seed).
@@ -96,6 +99,7 @@ def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
     raise NotImplementedError("Exercise: write bootstrap_interval(), see its docstring")
 
 
+# Exercise (★★, 2 points): checks.check("ex09_results.probability_of_improvement")
 def probability_of_improvement(scores_x, scores_y):
     """P(X > Y) of Agarwal et al. (2021): how likely a run of X beats a run of Y on the same task.
 

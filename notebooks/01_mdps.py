@@ -151,9 +151,9 @@ M.draw_gridworld(grid, values=V_uniform, title="V of the uniform random policy, 
 plt.show()
 
 # %% [markdown]
-# **Exercise 1** (`exercises/ex01_mdp.py`, `policy_evaluation`): solve the linear system for a
-# deterministic policy. Write it, then run the check (it prints ✓, what is wrong, or "not written
-# yet"; edits to the file are picked up each time you run the cell).
+# **Exercise 1** (★★, 1 point): `policy_evaluation` in `exercises/ex01_mdp.py`: solve the linear
+# system for a deterministic policy. Write it, then run the check (it prints ✓, what is wrong, or
+# "not written yet"; edits to the file are picked up each time you run the cell).
 
 # %%
 checks.check("ex01_mdp.policy_evaluation")
@@ -234,7 +234,10 @@ plt.show()
 #
 # </details>
 #
-# **Exercises 2 and 3** (`bellman_backup`, then `value_iteration` built on it):
+# **Exercise 2** (★, 1 point): `bellman_backup`, the operator $T$ for all states at once.
+# **Exercise 3** (★★★, 2 points): `value_iteration` built on it. When may it stop? Derive from the
+# contraction inequality how small $\lVert V_{k+1} - V_k \rVert_\infty$ must be for $V_{k+1}$ to be
+# within `tol` of $V^*$, which you do not know.
 
 # %%
 checks.check("ex01_mdp.bellman_backup")
@@ -276,7 +279,7 @@ plt.show()
 #
 # </details>
 #
-# **Exercise 4** (`greedy_policy`):
+# **Exercise 4** (★, 1 point): `greedy_policy`.
 
 # %%
 checks.check("ex01_mdp.greedy_policy")
@@ -310,7 +313,7 @@ checks.check("ex01_mdp.greedy_policy")
 # $G_t = r_t + \gamma r_{t+1} + \gamma^2 r_{t+2} + \dots$, computed backwards in one pass with
 # $G_t = r_t + \gamma G_{t+1}$.
 #
-# **Exercise 5** (`returns_to_go`):
+# **Exercise 5** (★, 1 point): `returns_to_go`.
 
 # %%
 checks.check("ex01_mdp.returns_to_go")
@@ -340,9 +343,10 @@ for n in (10, 100, 2000):
     print(f"mean of {n:>4} returns from S: {first_returns[:n].mean():+.4f}   (V*(S) = {V_star[grid.start]:+.4f})")
 
 # %% [markdown]
-# **Exercises 6, 7 and 8** (`td0_update`, `epsilon_greedy`, `q_learning_update`): the two updates
-# above, and the behaviour policy of Q-learning: with probability $\epsilon$ a uniformly random
-# action, otherwise the greedy one. Each returns a new array and leaves its input alone.
+# The two updates above, and the behaviour policy of Q-learning: with probability $\epsilon$ a
+# uniformly random action, otherwise the greedy one. Each update returns a new array and leaves its
+# input alone. **Exercise 6** (★, 1 point): `td0_update`. **Exercise 7** (★, 1 point):
+# `epsilon_greedy`. **Exercise 8** (★, 1 point): `q_learning_update`.
 
 # %%
 checks.check("ex01_mdp.td0_update")
@@ -465,7 +469,7 @@ widgets.show_learning_report(report)
 # can do in its own sense (the fixed point of the Bellman operator followed by a projection onto
 # the features), and an error remains however many samples it sees.
 #
-# **Exercise 9** (`semi_gradient_td0_update`): that update for one transition. With one-hot
+# **Exercise 9** (★, 1 point): `semi_gradient_td0_update`, that update for one transition. With one-hot
 # features it must reduce to your `td0_update`.
 
 # %%

@@ -207,9 +207,9 @@ plt.show()
 # $$\log \pi(\mathbf a \mid \mathbf s) = \sum_j \Big[\log \mathcal N(u_j; \mu_j, \sigma_j) -
 #   \log\big(1 - \tanh(u_j)^2\big)\Big].$$
 #
-# **Exercise 1** (2 points): write `squashed_gaussian_log_prob(pre_tanh, mu, log_std)` in
+# **Exercise 1** (★★★, 2 points): write `squashed_gaussian_log_prob(pre_tanh, mu, log_std)` in
 # `exercises/ex02_actor_critic.py`. Mind large $|u|$, where $1 - \tanh(u)^2$ rounds to zero in
-# floating point; the docstring gives a stable form.
+# floating point: find a form of the correction that is exact and stays finite there.
 
 # %%
 checks.check("ex02_actor_critic.squashed_gaussian_log_prob")
@@ -273,7 +273,7 @@ plt.show()
 # are discrete, we can iterate the soft Bellman optimality operator exactly (`T.soft_value_iteration`)
 # and watch the temperature trade return for entropy.
 #
-# **Exercise 2** (1 point): write `soft_value(Q, alpha)`, the soft maximum of each row of a table,
+# **Exercise 2** (★★, 1 point): write `soft_value(Q, alpha)`, the soft maximum of each row of a table,
 # in a form that does not overflow.
 
 # %%
@@ -379,7 +379,7 @@ print(table.round(3).to_string(index=False))
 #
 # </details>
 #
-# **Exercise 3** (1 point): write `soft_bellman_target` in `exercises/ex02_actor_critic.py`.
+# **Exercise 3** (★, 1 point): write `soft_bellman_target` in `exercises/ex02_actor_critic.py`.
 
 # %%
 checks.check("ex02_actor_critic.soft_bellman_target")
@@ -395,7 +395,8 @@ checks.check("ex02_actor_critic.soft_bellman_target")
 # weights, and the target keeps its own power-iteration vectors. Section 8 measures what happens
 # without this slow copy.
 #
-# **Exercise 4** (1 point): write `soft_update(target, online, tau)`.
+# **Exercise 4** (★★, 1 point): write `soft_update(target, online, tau)`, in place and on the
+# parameters only.
 
 # %%
 checks.check("ex02_actor_critic.soft_update")
@@ -432,7 +433,7 @@ for updates in range(1, 301):
 # $-\mathbb E[\min_i Q_i(\mu_\theta(\mathbf s), \mathbf s)]$. In both, the loss is differentiated
 # with respect to the *actor's* weights only; the critic is just the path the gradient takes.
 #
-# **Exercise 5** (1 point): write `ddpg_actor_loss(actor, critic, features)`.
+# **Exercise 5** (★, 1 point): write `ddpg_actor_loss(actor, critic, features)`.
 
 # %%
 checks.check("ex02_actor_critic.ddpg_actor_loss")
@@ -502,7 +503,7 @@ print(pd.DataFrame(rows).round(3).to_string(index=False))
 # intervals of width $e^{-1} \approx 0.37$ per action dimension.) Section 6 plots $\alpha$ over a
 # training run.
 #
-# **Exercise 6** (1 point): write `temperature_loss(log_alpha, log_prob, target_entropy)`.
+# **Exercise 6** (★, 1 point): write `temperature_loss(log_alpha, log_prob, target_entropy)`.
 
 # %%
 checks.check("ex02_actor_critic.temperature_loss")
@@ -565,7 +566,7 @@ checks.check("ex02_actor_critic.temperature_loss")
 # critics** in the target (line 9 / 10) and both regress on a **target network** (line 14 / 13):
 # sections 7 and 8 measure why.
 #
-# **Exercise 7** (1 point): write `smoothed_target_action(mu, noise, clip)`, DDPG's line 9.
+# **Exercise 7** (★, 1 point): write `smoothed_target_action(mu, noise, clip)`, DDPG's line 9.
 
 # %%
 checks.check("ex02_actor_critic.smoothed_target_action")

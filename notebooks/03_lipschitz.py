@@ -136,8 +136,9 @@ plt.title("every ratio lies between the smallest and the largest singular value"
 plt.show()
 
 # %% [markdown]
-# **Exercise 1** (`exercises/ex03_lipschitz.py`, `linear_lipschitz`): return the Lipschitz constant
-# of a linear layer. Write it, then run the check (it prints ✓, what is wrong, or "not written yet").
+# **Exercise 1** (★, 1 point): `linear_lipschitz` in `exercises/ex03_lipschitz.py`: return the
+# Lipschitz constant of a linear layer. Write it, then run the check (it prints ✓, what is wrong,
+# or "not written yet").
 
 # %%
 checks.check("ex03_lipschitz.linear_lipschitz")
@@ -175,8 +176,8 @@ print(f"product {math.prod(sigmas.values()):.4f} = lipschitz_upper_bound {spectr
 # values are all 1. A freshly initialised MLP critic therefore has bound exactly 1, whatever its
 # depth. Training moves the weights away from that, as section 4 shows.
 #
-# **Exercise 2** (`mlp_lipschitz_bound`): the product bound from a list of weight matrices.
-# **Exercise 3** (`action_gradient_norms`): the per-sample $\|\partial Q/\partial a\|$ with
+# **Exercise 2** (★, 1 point): `mlp_lipschitz_bound`, the product bound from a list of weight matrices.
+# **Exercise 3** (★★, 2 points): `action_gradient_norms`, the per-sample $\|\partial Q/\partial a\|$ with
 # `torch.autograd.grad`: the quantity we measure below (the course's version is
 # `spectral.input_gradient_norms`).
 
@@ -230,7 +231,7 @@ print(f"random gamma: slope ||J|| = {slope:.2f} <= max|gamma| / sqrt(var + eps) 
 assert slope <= formula * (1 + 1e-6)
 
 # %% [markdown]
-# **Exercise 4** (`layernorm_slope_bound`): that bound, per sample of a batch.
+# **Exercise 4** (★, 1 point): `layernorm_slope_bound`, that bound, per sample of a batch.
 
 # %%
 checks.check("ex03_lipschitz.layernorm_slope_bound")

@@ -163,8 +163,8 @@ print(pd.DataFrame(rows).to_string(index=False))
 # $\sigma_3, \sigma_4, \dots$ die faster than the one along $\sigma_2$. The value (right) is accurate
 # long before the vector is.
 #
-# **Exercise 1** (`power_steps_needed`): the "theory says at most" column, from the rate
-# $\tan\angle_k \le \tan\angle_0\, r^{2k}$.
+# **Exercise 1** (★★, 1 point): `power_steps_needed`, the "theory says at most" column: solve the
+# rate $\tan\angle_k \le \tan\angle_0\, r^{2k}$ for the smallest sufficient $k$, in closed form.
 
 # %%
 checks.check("ex04_power_iteration.power_steps_needed")
@@ -200,8 +200,9 @@ widgets.show_power_gap_report(gap)
 #
 # </details>
 #
-# **Exercises 2 and 3** (`exercises/ex04_power_iteration.py`): `power_iteration(W, n_iters, u)`,
-# with the correct update, then `spectral_normalize(W, u, n_iters)` built on it.
+# In `exercises/ex04_power_iteration.py`: **Exercise 2** (★★, 2 points):
+# `power_iteration(W, n_iters, u)`, with the correct update; then **Exercise 3** (★, 1 point):
+# `spectral_normalize(W, u, n_iters)` built on it.
 
 # %%
 checks.check("ex04_power_iteration.power_iteration")
@@ -300,7 +301,7 @@ for kind, layer in layers.items():
 # one SN started with ($\sigma_{\max}$ 1.15), yet the weight the layer uses has spectral norm
 # within a tenth of a percent of 1: one power step per training step kept up.
 #
-# **Exercise 4** (`sn_linear_forward`): the same forward pass as a plain function of
+# **Exercise 4** (★★, 2 points): `sn_linear_forward`, the same forward pass as a plain function of
 # $(x, W, b, u, v)$, in training and in eval mode. The check compares it with PyTorch's.
 
 # %%

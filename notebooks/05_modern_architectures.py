@@ -130,8 +130,10 @@ print(ours.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 # (4.05 vs 4.73 GB), while *acting* memory, mostly weights, grows several-fold but stays in the
 # hundreds of MB.
 #
-# **Exercises 1-3** (`exercises/ex05_modern.py`): `layer_norm` from scratch, the modern block
-# `residual_block_forward` built on it, and `head_parameter_count` (the formula behind the table).
+# In `exercises/ex05_modern.py`: **Exercise 1** (★, 1 point): `layer_norm` from scratch;
+# **Exercise 2** (★, 2 points): `residual_block_forward`, the modern block built on it;
+# **Exercise 3** (★★, 1 point): `head_parameter_count`, the formula behind the table (work it out
+# from the architecture).
 
 # %%
 checks.check("ex05_modern.layer_norm")
@@ -163,7 +165,8 @@ checks.check("ex05_modern.head_parameter_count")
 # and per block $1 + \mathrm{Lip}(\mathrm{LN})\,\sigma(w_1)\,\sigma(w_2)$ (ReLU is 1-Lipschitz, the
 # skip adds 1).
 #
-# **Exercise 4** (`modern_head_lipschitz_bound`): that product, from the parts' constants. The
+# **Exercise 4** (★, 1 point): `modern_head_lipschitz_bound`, that product, from the parts'
+# constants (notebook 08 uses it again). The
 # check compares it with `course_lib.spectral.lipschitz_upper_bound` on random modern heads.
 
 # %%
@@ -277,8 +280,9 @@ ax.set_title("the same computation: the generator learns through D as the actor 
 plt.show()
 
 # %% [markdown]
-# **Exercise 5** (`generator_loss`): the generator's loss, whose gradient is the red arrow of the
-# top row. Then the bottom row's lesson on the top row: a random ReLU discriminator of growing
+# **Exercise 5** (★★, 1 point): `generator_loss`, the generator's non-saturating loss
+# $-\log D(G(z))$, written stably in terms of the discriminator's logit; its gradient is the red
+# arrow of the top row. Then the bottom row's lesson on the top row: a random ReLU discriminator of growing
 # depth whose weights grew by a gain of 1.5 (as in section 3), with and without SN on its hidden
 # layers, and the norm of the gradient it hands a small generator.
 

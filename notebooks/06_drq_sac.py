@@ -151,7 +151,7 @@ plt.show()
 print("window offsets (dx, dy) in pixels:", (shifts - 4).tolist())
 
 # %% [markdown]
-# **Exercise 1** (2 points): write `random_shift(images, pad, generator)` in `exercises/ex06_drq.py`:
+# **Exercise 1** (★★, 2 points): write `random_shift(images, pad, generator)` in `exercises/ex06_drq.py`:
 # pad with replicated borders, crop at a random offset per image. (The course's version,
 # `course_lib.augment.random_shift`, does the same with one `grid_sample` call on the GPU, as
 # DrQ-v2 does; your loop over the batch is just as correct.)
@@ -242,7 +242,7 @@ print("next_obs frames 1-2 == obs frames 2-3 for every sample:",
       bool((sample["next_obs"][:, :6] == sample["obs"][:, 3:]).all()))
 
 # %% [markdown]
-# **Exercise 2** (1 point): `stack_frames(frames, episode_start, t, stack)` rebuilds the observation
+# **Exercise 2** (★★, 1 point): `stack_frames(frames, episode_start, t, stack)` rebuilds the observation
 # of step $t$ from frames stored once: frames $t-2, t-1, t$ concatenated along the channels, where an
 # index before the episode's first step is replaced by that first step. At an episode start the
 # environment's frame stacker repeats the first frame, and a stack must never mix two episodes: the
@@ -266,8 +266,8 @@ checks.check("ex06_drq.stack_frames")
 # In code, the $K$ (or $M$) shifted copies of the batch are stacked one after another and pushed
 # through the networks in one call; the rows of view 1 come first, then those of view 2.
 #
-# **Exercise 3** (1 point): `drq_target`, the $K$-averaged soft Bellman target.
-# **Exercise 4** (1 point): `drq_critic_loss`, the loss summed over $M$ views and both critics.
+# **Exercise 3** (★★, 1 point): `drq_target`, the $K$-averaged soft Bellman target.
+# **Exercise 4** (★, 1 point): `drq_critic_loss`, the loss summed over $M$ views and both critics.
 
 # %%
 checks.check("ex06_drq.drq_target")

@@ -166,7 +166,7 @@ print(pd.DataFrame([rows[t] for t in sorted(rows)]).to_string(index=False))
 #
 # </details>
 #
-# **Exercise** (1 point): write `n_step_target(rewards, discounts, steps, bootstrap_value, gamma)`,
+# **Exercise** (★★, 1 point): write `n_step_target(rewards, discounts, steps, bootstrap_value, gamma)`,
 # the target $y = \sum_{j<k} \gamma^j (\prod_{i<j} d_i)\, r_{t+j} + \gamma^k (\prod_{j<k} d_j)\,
 # \hat Q$ for a batch of windows of $k \le n$ steps, ignoring whatever the arrays hold past step
 # $k$. It is what the buffer's `reward` and `discount` give followed by `ddpg_target`.
@@ -225,7 +225,7 @@ fig.suptitle("Noise around tanh(mu) = 0.9 (dotted): wide early, narrow later, at
 plt.show()
 
 # %% [markdown]
-# **Exercise** (1 point): write `exploration_std(step, start, end, duration)`, DrQ-v2's
+# **Exercise** (★, 1 point): write `exploration_std(step, start, end, duration)`, DrQ-v2's
 # `linear(start, end, duration)` schedule plotted above (agent steps; constant at `end` after
 # `duration`, and at `start` before step 0).
 
@@ -376,7 +376,7 @@ plt.show()
 # term, does not vanish. `course_lib.nets.PenultimateNorm` is (a); the training CLI has
 # `--pnorm actor|critic|both` and `--pre-tanh-penalty C`.
 #
-# **Exercise** (1 point): write `penultimate_normalize(x, eps)`, $\mathbf x / \max(\|\mathbf x\|_2,
+# **Exercise** (★, 1 point): write `penultimate_normalize(x, eps)`, $\mathbf x / \max(\|\mathbf x\|_2,
 # \varepsilon)$ over the last dimension, differentiable.
 
 # %%

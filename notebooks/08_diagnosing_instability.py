@@ -483,21 +483,28 @@ print(f"product of the {len(layers)} spectral norms at the end: without SN {prod
 #
 # ## Exercises
 #
-# In `exercises/ex08_diagnostics.py`: `global_grad_norm`, the number in every `*_grad_norm` column of
-# `train.csv` (the L2 norm of all of a network's gradients together, before clipping);
-# `orders_of_magnitude_per_1000_frames`, the growth rate used above; `modern_head_bound`, the
-# eq. (5)-style bound of a modern head computed from the spectral norms a `train.csv` row logs
-# (input layer, the blocks' $w_1, w_2$, output layer) and a bound on LayerNorm's slope; and
-# `actor_gradient_by_chain_rule`, the actor's gradient of eq. (3) computed in its two factors, the
-# critic's slope $\partial Q/\partial a$ and the product with $\partial a/\partial\theta$, as the
-# toy of section 2 logs them. Write them, then run:
+# In `exercises/ex08_diagnostics.py`:
+#
+# - **Exercise 1** (★, 1 point): `global_grad_norm`, the number in every `*_grad_norm` column of
+#   `train.csv`: the L2 norm of all of a network's gradients taken together, before clipping.
+# - **Exercise 2** (★★, 1 point): `orders_of_magnitude_per_1000_frames`, the growth rate used above:
+#   the slope of the straight line that an exponential growth draws on Fig. 3's log scale, in
+#   decades per 1,000 frames, robust to the NaN and inf a crash logs.
+# - **Exercise 3** (★★★, 1 point): `actor_gradient_by_chain_rule`, the actor's gradient of eq. (3)
+#   computed in its two factors, the critic's slope $\partial Q/\partial a$ and the product with
+#   $\partial a/\partial\theta$, as the toy of section 2 logs them.
+#
+# The eq. (5)-style bound of a modern head, from the spectral norms a `train.csv` row logs (input
+# layer, the blocks' $w_1, w_2$, output layer) and a bound on LayerNorm's slope, is your
+# `modern_head_lipschitz_bound` of notebook 05 (`exercises/ex05_modern.py`); on a live network,
+# `course_lib.spectral.lipschitz_upper_bound(head)` computes it from the layers themselves.
+# Write the three, then run:
 
 # %%
 from course_lib import checks
 
 checks.check("ex08_diagnostics.global_grad_norm")
 checks.check("ex08_diagnostics.orders_of_magnitude_per_1000_frames")
-checks.check("ex08_diagnostics.modern_head_bound")
 checks.check("ex08_diagnostics.actor_gradient_by_chain_rule")
 
 # %% [markdown]

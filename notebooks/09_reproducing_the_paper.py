@@ -169,9 +169,10 @@ comparison = results.compare_with_paper(ours, paper.table2())
 plots.paper_comparison_table(comparison[comparison["task"] == "cartpole_swingup"])
 
 # %% [markdown]
-# **Exercises** (`exercises/ex09_results.py`): the two rules behind every number of these tables:
-# `return_at_budget` (one run's return at a frame budget, crashes carried forward, incomplete runs
-# left out) and `mean_and_standard_error` (over seeds). Write them, then run:
+# **Exercises** (`exercises/ex09_results.py`): the two rules behind every number of these tables.
+# (★★, 2 points): `return_at_budget`, one run's return at a frame budget, crashes carried forward,
+# incomplete runs left out; (★, 1 point): `mean_and_standard_error`, over seeds. Write them, then
+# run:
 
 # %%
 from course_lib import checks
@@ -180,12 +181,15 @@ checks.check("ex09_results.return_at_budget")
 checks.check("ex09_results.mean_and_standard_error")
 
 # %% [markdown]
-# **Exercise** (1 point): mean ± one standard error reads as a rough 68% interval only if the mean
-# over seeds is close to normal. With 10 seeds of which a few solve the task and the rest do not (a
-# common picture in Table 2: pendulum swingup, cartpole swingup sparse) it is not. Write
-# `bootstrap_interval(returns, level, n_boot, seed)`, the percentile bootstrap: resample the seeds
-# with replacement, take each resample's mean, and read the interval off the quantiles of those
-# means (the docstring says exactly how, so that the check can reproduce your numbers).
+# Mean ± one standard error reads as a rough 68% interval only if the mean over seeds is close to
+# normal. With 10 seeds of which a few solve the task and the rest do not (a common picture in
+# Table 2: pendulum swingup, cartpole swingup sparse) it is not. The percentile bootstrap makes no
+# such assumption: resample the seeds with replacement, take each resample's mean, and read the
+# interval off the quantiles of those means. So that the check can reproduce your numbers, draw
+# the resamples from one `numpy.random.default_rng(seed)`, all $n_{\text{boot}} \times n$ indices in
+# one call of its `integers` (row $b$ is resample $b$), and take NumPy's default quantiles.
+#
+# **Exercise** (★★, 1 point): write `bootstrap_interval(returns, level, n_boot, seed)`.
 
 # %%
 checks.check("ex09_results.bootstrap_interval")
@@ -268,7 +272,7 @@ plt.show()
 # experiment of `results/prereg/PLAN.md` runs 3 tasks × 5 seeds per head, decides each hypothesis with
 # these intervals, and fixed its decision rules before its first run.
 #
-# **Exercise** (2 points): write `probability_of_improvement(scores_x, scores_y)` in
+# **Exercise** (★★, 2 points): write `probability_of_improvement(scores_x, scores_y)` in
 # `exercises/ex09_results.py`: scores of shape (runs, tasks), one column per task, as above.
 
 # %%
@@ -504,9 +508,9 @@ print(f"for scale, on one CPU core: {cpu_s['mlp2']:.1f} s per mlp2 update (measu
       f"({cpu_s['mlp2'] * agent_steps / 86400:,.0f} days)")
 
 # %% [markdown]
-# **Exercise** (1 point): the estimate above counts one update per agent step, 250,000 per run. The
-# training loop (`course_lib.train`) updates only once the seed phase of random actions is over and
-# only every `update_every` agent steps. Write
+# The estimate above counts one update per agent step, 250,000 per run. The training loop
+# (`course_lib.train`) updates only once the seed phase of random actions is over and only every
+# `update_every` agent steps. **Exercise** (★★, 1 point): write
 # `updates_and_hours(ms_per_update, frames, action_repeat, seed_frames, update_every)` in
 # `exercises/ex09_results.py`: the exact number of updates of a run and their hours at a measured
 # time per update. With DrQ's settings (2,000 seed frames, an update every step) a run makes 249,000

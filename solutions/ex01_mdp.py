@@ -13,9 +13,7 @@ import numpy as np
 
 
 def bellman_backup(mdp, V, gamma):
-    """One step of the Bellman optimality operator.
-
-    (TV)(s) = max_a [ R(s, a) + gamma * sum_s2 P(s2 | s, a) V(s2) ]
+    """One step of the Bellman optimality operator T of notebook 01, section 3, for every state at once.
 
     Args:
         mdp: the MDP (``mdp.P`` of shape (S, A, S), ``mdp.R`` of shape (S, A)).
@@ -34,9 +32,10 @@ def bellman_backup(mdp, V, gamma):
 def value_iteration(mdp, gamma, tol):
     """Value iteration: V_0 = 0, then V_{k+1} = T V_k (use your ``bellman_backup``).
 
-    Stop after the first backup with max_s |V_{k+1}(s) - V_k(s)| <= tol * (1 - gamma) / gamma:
-    by the contraction property this guarantees max_s |V_{k+1}(s) - V*(s)| <= tol.
-    (For gamma = 0, a single backup is already exact.)
+    Stop after the first backup at which the returned V is *guaranteed* to be within ``tol`` of V*
+    in the max norm. You only see the change between two iterates, not V*: derive from the
+    contraction property of section 3 how small ``max_s |V_{k+1}(s) - V_k(s)|`` must be. (For
+    gamma = 0, a single backup is already exact.)
 
     Args:
         mdp: the MDP.
@@ -58,9 +57,9 @@ def value_iteration(mdp, gamma, tol):
 
 
 def greedy_policy(mdp, V, gamma):
-    """The policy that is greedy with respect to V: pi(s) = argmax_a Q(s, a), where
+    """The policy that is greedy with respect to V: the one-step look-ahead of notebook 01, section 4.
 
-    Q(s, a) = R(s, a) + gamma * sum_s2 P(s2 | s, a) V(s2).
+    Ties may go to any of the best actions.
 
     Args:
         mdp: the MDP.
@@ -77,10 +76,11 @@ def greedy_policy(mdp, V, gamma):
 
 
 def policy_evaluation(mdp, policy, gamma):
-    """The exact value V^pi of a deterministic policy, by solving a linear system.
+    """The exact value V^pi of a deterministic policy, by solving a linear system (no iteration).
 
-    The Bellman expectation equation V(s) = R(s, pi(s)) + gamma * sum_s2 P(s2 | s, pi(s)) V(s2)
-    reads, in matrix form, V = R_pi + gamma * P_pi V, hence (I - gamma * P_pi) V = R_pi.
+    Section 2 of notebook 01 writes the Bellman expectation equation in matrix form; what are
+    ``P_pi`` and ``R_pi`` for a policy that picks one action per state? Build them from ``mdp.P``
+    and ``mdp.R`` without a loop over states.
 
     Args:
         mdp: the MDP.
@@ -101,11 +101,10 @@ def policy_evaluation(mdp, policy, gamma):
 # --- Learning from samples (section 5 of the notebook) -------------------------------------------
 
 def returns_to_go(rewards, gamma):
-    """The discounted return that followed every step of one episode (Monte Carlo targets).
+    """The discounted return G_t that followed every step of one episode (Monte Carlo targets).
 
-        G_t = r_t + gamma * r_{t+1} + gamma^2 * r_{t+2} + ... = r_t + gamma * G_{t+1},
-
-    with ``G = 0`` after the last reward. One backward pass is enough.
+    The return is defined in notebook 01, section 5; nothing is earned after the last reward.
+    One pass over the episode is enough.
 
     Args:
         rewards: the rewards ``r_0, ..., r_{T-1}`` of one episode, a sequence of length T (T >= 0).
@@ -125,11 +124,9 @@ def returns_to_go(rewards, gamma):
 
 
 def td0_update(V, state, reward, next_state, done, alpha, gamma):
-    """One TD(0) update of a value table, on a copy (``V`` itself must not change).
+    """One TD(0) update of a value table (notebook 01, section 5), on a copy (``V`` itself must not change).
 
-        V(s) <- V(s) + alpha * [ r + gamma * V(s') - V(s) ]
-
-    where the target is just ``r`` when ``done`` (``s'`` is terminal: its value is 0).
+    When ``done``, ``s'`` is terminal and its value is 0.
 
     Args:
         V: value table, float array of shape (S,).
@@ -153,10 +150,10 @@ def td0_update(V, state, reward, next_state, done, alpha, gamma):
 def epsilon_greedy(q_row, epsilon, rng):
     """The epsilon-greedy action for one state, given its action values ``q_row``.
 
-    Draw ``u = rng.random()`` (exactly once). If ``u < epsilon``, explore: return
-    ``int(rng.integers(len(q_row)))``, a uniformly random action. Otherwise return the greedy action
-    ``argmax_a q_row[a]`` (on ties the lowest index, as ``np.argmax`` does). Keep to exactly these
-    calls of ``rng``, in this order, so that your agent and the course's draw the same actions.
+    With probability ``epsilon`` a uniformly random action, otherwise the greedy one (on ties the
+    lowest index, as ``np.argmax`` does). The check replays the course's random draws, so use
+    exactly these calls of ``rng``, in this order: ``u = rng.random()`` once per call; explore when
+    ``u < epsilon``, and then draw the action with ``int(rng.integers(len(q_row)))``.
 
     Args:
         q_row: the values Q(s, a) of the A actions, shape (A,).
@@ -174,11 +171,9 @@ def epsilon_greedy(q_row, epsilon, rng):
 
 
 def q_learning_update(Q, state, action, reward, next_state, done, alpha, gamma):
-    """One Q-learning update of an action-value table, on a copy (``Q`` itself must not change).
+    """One Q-learning update of an action-value table (notebook 01, section 5), on a copy.
 
-        Q(s, a) <- Q(s, a) + alpha * [ r + gamma * max_a' Q(s', a') - Q(s, a) ]
-
-    where the target is just ``r`` when ``done`` (``s'`` is terminal).
+    ``Q`` itself must not change. When ``done``, ``s'`` is terminal and has no future value.
 
     Args:
         Q: table of shape (S, A).
@@ -202,11 +197,9 @@ def q_learning_update(Q, state, action, reward, next_state, done, alpha, gamma):
 def semi_gradient_td0_update(w, phi, phi_next, reward, done, alpha, gamma):
     """One semi-gradient TD(0) step for a linear value function ``V_w(s) = phi(s) . w``, on a copy.
 
-        delta = r + gamma * V_w(s') - V_w(s)      (just r - V_w(s) when done)
-        w    <- w + alpha * delta * phi(s)
-
-    It is a gradient step on ``(V_w(s) - y)^2 / 2`` with the target ``y = r + gamma V_w(s')`` held
-    fixed (we do not differentiate through ``V_w(s')``: that is what "semi" means).
+    The update of notebook 01, section 7 (the target is held fixed: no gradient through
+    ``V_w(s')``; when ``done`` it is just ``r``). With one-hot features it must reduce to your
+    ``td0_update``.
 
     Args:
         w: weights, shape (d,).

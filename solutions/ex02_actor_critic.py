@@ -18,15 +18,11 @@ import torch.nn.functional as F
 def squashed_gaussian_log_prob(pre_tanh, mu, log_std):
     """log pi(a | s) of the tanh-squashed Gaussian of eq. (1), summed over action dimensions.
 
-    The policy samples ``u = mu + eps * sigma`` with ``eps ~ N(0, 1)`` and acts ``a = tanh(u)``.
-    By the change of variables formula, with ``sigma = exp(log_std)``:
-
-        log pi(a) = sum_j [ log N(u_j; mu_j, sigma_j) - log(1 - tanh(u_j)^2) ]
-        log N(u; mu, sigma) = -0.5 * ((u - mu) / sigma)^2 - log sigma - 0.5 * log(2 pi)
-
-    The second term is the *correction* for the tanh squashing. Written as above it fails for large
-    ``|u|`` (``1 - tanh(u)^2`` rounds to 0 and its log to -inf); use the identity
-    ``log(1 - tanh(u)^2) = 2 * (log 2 - u - softplus(-2 u))``, which is exact and always finite.
+    The policy samples ``u = mu + eps * sigma`` (``sigma = exp(log_std)``) and acts ``a = tanh(u)``;
+    notebook 02, section 2 gives the change-of-variables formula. Its tanh correction, computed as
+    written, fails for large ``|u|``: ``1 - tanh(u)^2`` rounds to 0 and its log to -inf. The check
+    feeds such ``u``: rewrite the correction in a form that is exact and finite for every ``u``
+    (write tanh with exponentials; ``torch.nn.functional.softplus`` is a stable ``log(1 + exp(.))``).
 
     Args:
         pre_tanh: the sampled ``u``, shape (B, action_dim).
@@ -43,15 +39,12 @@ def squashed_gaussian_log_prob(pre_tanh, mu, log_std):
 
 
 def soft_value(Q, alpha):
-    """The soft state value of the maximum-entropy objective, for each row of a Q table.
+    """The soft state value of the maximum-entropy objective (the soft maximum of notebook 02,
+    section 3), for each row of a Q table.
 
-        V(s) = alpha * log sum_a exp(Q(s, a) / alpha)
-
-    It is ``E_pi[Q(s, a) - alpha log pi(a|s)]`` for the Boltzmann policy
-    ``pi(a|s) = exp((Q(s, a) - V(s)) / alpha)``, the policy that maximizes that expression; as
-    ``alpha -> 0`` it becomes ``max_a Q(s, a)``, the hard value of notebook 01. Computed as written it
-    overflows for ``Q / alpha`` of a few hundred: subtract the row maximum ``m`` first,
-    ``V = m + alpha * log sum_a exp((Q - m) / alpha)``.
+    As ``alpha -> 0`` it becomes ``max_a Q(s, a)``, the hard value of notebook 01. Computed as the
+    notebook writes it, ``exp`` overflows for ``Q / alpha`` of a few hundred, and the check uses
+    such tables: find an exactly equivalent form that cannot overflow.
 
     Args:
         Q: a NumPy array of shape (S, A).
@@ -68,14 +61,12 @@ def soft_value(Q, alpha):
 
 
 def soft_bellman_target(reward, discount, next_q1, next_q2, next_log_prob, alpha):
-    """The bracket of eq. (2): the target the SAC critic regresses on.
-
-        y = r + discount * ( min(Q1'(s', a'), Q2'(s', a')) - alpha * log pi(a' | s') )
+    """The bracket of eq. (2): the target the SAC critic regresses on (notebook 02, section 3).
 
     ``a'`` was sampled from the current policy at ``s'``; ``Q1', Q2'`` are the two *target*
-    critics (clipped double Q-learning: take the smaller one). ``-alpha * log pi(a'|s')`` is a
-    one-sample estimate of the entropy bonus ``alpha * H(pi)`` of eq. (2). ``discount`` is what the
-    replay buffer returns: gamma times the environment's discount (0 at a terminal state).
+    critics (clipped double Q-learning: take the smaller one), and ``-log pi(a'|s')`` is a
+    one-sample estimate of the entropy. ``discount`` is what the replay buffer returns: gamma times
+    the environment's discount (0 at a terminal state), so it already holds gamma.
 
     Args:
         reward, discount, next_q1, next_q2, next_log_prob: tensors of shape (B, 1).
@@ -91,7 +82,7 @@ def soft_bellman_target(reward, discount, next_q1, next_q2, next_log_prob, alpha
 
 
 def soft_update(target, online, tau):
-    """Polyak averaging of a target network, in place: ``target <- (1 - tau) * target + tau * online``.
+    """Polyak averaging of a target network, in place (notebook 02, "Target networks").
 
     Both agents regress on targets from a slowly moving copy of the critic (eq. 2: "the target
     critic - a network whose weights are the exponentially averaged weights of the critic").
@@ -116,12 +107,10 @@ def soft_update(target, online, tau):
 
 
 def smoothed_target_action(mu, noise, clip):
-    """DDPG's target action with *target policy smoothing* (line 9 of the DDPG box, TD3/DrQ-v2).
+    """DDPG's target action with *target policy smoothing* (line 9 of notebook 02's DDPG box, TD3/DrQ-v2).
 
-        a' = clip( mu(s') + clip(noise, -clip, +clip), -1, 1 )
-
-    The noise (drawn by the caller, ``eps ~ N(0, sigma^2)``) is clipped to ``[-clip, clip]`` first,
-    so the target averages Q over a small neighbourhood of the actor's action: a critic cannot be
+    The noise (drawn by the caller, ``eps ~ N(0, sigma^2)``) is bounded before it is added, so the
+    target averages Q over a small neighbourhood of the actor's action: a critic cannot be
     exploited through a narrow spike in ``a``. The result must stay a valid action in ``[-1, 1]``.
 
     Args:
@@ -137,11 +126,9 @@ def smoothed_target_action(mu, noise, clip):
     # END SOLUTION
 
 def ddpg_actor_loss(actor, critic, features):
-    """DDPG's actor loss, whose gradient is eq. (3): the actor learns *through* the critic.
+    """DDPG's actor loss (notebook 02, section 4), whose gradient is eq. (3): the actor learns *through* the critic.
 
-        loss = - mean over the batch of min(Q1(s, mu(s)), Q2(s, mu(s)))
-
-    Minimizing it moves the actor's action ``mu(s)`` uphill on the critic's Q-surface. The gradient
+    Minimizing it moves the actor's action ``mu(s)`` uphill on the twin critics' Q-surface. The gradient
     must flow from the critic's output, through the action, into the actor's weights: do not
     detach the action.
 
@@ -160,15 +147,10 @@ def ddpg_actor_loss(actor, critic, features):
 
 
 def temperature_loss(log_alpha, log_prob, target_entropy):
-    """SAC's loss for its temperature, whose gradient steers the policy's entropy to a target.
+    """SAC's loss J(alpha) for its temperature (notebook 02, "The temperature"), averaged over the batch.
 
-        J(alpha) = mean over the batch of  alpha * ( -log pi(a|s) - H_target )
-
-    with ``alpha = exp(log_alpha)`` (SAC learns ``log alpha``, so alpha stays positive) and ``a``
-    sampled from the current policy. ``-log pi(a|s)`` is a one-sample estimate of the entropy:
-    when it is below the target, the gradient of J in ``log_alpha`` is negative and gradient descent
-    *raises* alpha, so the entropy bonus weighs more; above the target, alpha falls. Only alpha
-    learns from this loss: detach ``log_prob`` so that no gradient reaches the actor.
+    SAC learns ``log alpha`` (so alpha stays positive); ``a`` was sampled from the current policy.
+    Only alpha learns from this loss: no gradient may reach the actor through ``log_prob``.
 
     Args:
         log_alpha: a 0-d tensor with ``requires_grad=True``.

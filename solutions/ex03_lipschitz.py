@@ -27,10 +27,9 @@ def linear_lipschitz(W):
 
 
 def mlp_lipschitz_bound(weights):
-    """Eq. (5)'s bound on the Lipschitz constant of a ReLU MLP: the product of the layers' constants.
+    """Eq. (5)'s bound on the Lipschitz constant of a ReLU MLP (notebook 03, section 2).
 
-    The MLP is ``W_L relu(... relu(W_2 relu(W_1 x + b_1) + b_2) ...) + b_L``. ReLU is 1-Lipschitz and
-    biases do not change a slope, so the network is at most as steep as ``prod_i sigma_max(W_i)``.
+    The MLP is ``W_L relu(... relu(W_2 relu(W_1 x + b_1) + b_2) ...) + b_L``; the biases play no part.
 
     Args:
         weights: list of the weight matrices ``[W_1, ..., W_L]`` (first layer first).
@@ -51,7 +50,8 @@ def action_gradient_norms(critic, features, actions):
 
     The critic takes the concatenation ``[features || actions]`` (the paper's ``A(s) || phi(s)``, in
     the course's order: features first) and returns one Q value per sample, shape ``(n, 1)``.
-    Use ``torch.autograd.grad``; differentiate with respect to the actions only.
+    Differentiate with respect to the actions only, with ``torch.autograd.grad`` (one call for the
+    whole batch is enough: why?). Leave no gradients in any ``.grad``.
 
     Args:
         critic: a module mapping ``(n, f + a)`` to ``(n, 1)``.
@@ -70,13 +70,10 @@ def action_gradient_norms(critic, features, actions):
 
 
 def layernorm_slope_bound(x, gamma, eps=1e-5):
-    """An upper bound on the slope of LayerNorm at each input: ``max_j |gamma_j| / sqrt(var(x) + eps)``.
+    """The upper bound on the slope (Jacobian norm) of LayerNorm at each input, from notebook 03,
+    "Skip connections and LayerNorm, honestly".
 
-    ``LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta`` (over the last dimension, biased
-    variance). Its Jacobian at ``x`` is ``diag(gamma) / sqrt(var + eps)`` times a matrix of norm at
-    most 1 (it removes the mean and part of the radial direction), so its operator norm is at most
-    the value above, with equality when all ``gamma_j`` are equal (``gamma = 1`` at initialization).
-    LayerNorm is steep where its input has little spread.
+    LayerNorm normalizes over the last dimension with the biased variance, as ``torch.nn.LayerNorm``.
 
     Args:
         x: a batch of inputs ``(batch, d)``.

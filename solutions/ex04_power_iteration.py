@@ -16,10 +16,9 @@ import torch.nn.functional as F
 def power_steps_needed(ratio, tan0, tol):
     """How many power steps the convergence rate needs to bring the vector error below ``tol``.
 
-    Each step multiplies ``tan angle(u_k, u_1)`` by at most ``(sigma_2 / sigma_1)^2``, so after k
-    steps it is at most ``tan0 * ratio^(2k)``. Return the smallest integer ``k >= 0`` with
-    ``tan0 * ratio^(2k) <= tol`` (0 if ``tan0 <= tol`` already), from the closed form
-    ``k = ceil(log(tol / tan0) / (2 log ratio))``.
+    Notebook 04, section 2 gives the rate at which each step shrinks the tangent of the angle
+    between ``u_k`` and the top singular vector. Return the smallest integer ``k >= 0`` for which
+    that rate guarantees a tangent ``<= tol``, in closed form (no loop; mind the sign of a log).
 
     Args:
         ratio: ``sigma_2 / sigma_1``, strictly between 0 and 1 (the spectral gap is ``1 - ratio``).
@@ -39,13 +38,9 @@ def power_steps_needed(ratio, tan0, tol):
 def power_iteration(W, n_iters, u):
     """Estimate the largest singular value of ``W`` and its singular vectors with the power method.
 
-    Start from ``u`` (normalize it first) and ``v = normalize(W^T u)``; then repeat ``n_iters`` times
-    the update of Sec. 4 of the paper::
-
-        v <- W^T u / ||W^T u||
-        u <- W v / ||W v||
-
-    and return ``sigma = u^T W v``.
+    Use the *correct* update of notebook 04, section 2 (not the one the paper prints): ``v``'s
+    half-step first, then ``u``'s, ``n_iters`` times. So that ``n_iters = 0`` is defined too, start
+    from ``u`` normalized and ``v`` from one half-step on it; estimate sigma from the final vectors.
 
     Args:
         W: matrix of shape ``(m, n)``.
@@ -87,13 +82,9 @@ def sn_linear_forward(x, W, b, u, v, training):
     """The forward pass of a spectrally normalized ``nn.Linear``, exactly as PyTorch computes it.
 
     ``torch.nn.utils.parametrizations.spectral_norm`` keeps unit vectors ``u`` (length ``m``) and
-    ``v`` (length ``n``). In training mode each forward first takes one power step, in this order::
-
-        u <- normalize(W v)
-        v <- normalize(W^T u)
-
-    (in eval mode ``u`` and ``v`` are used unchanged); then ``sigma = u^T W v`` and the layer
-    returns ``x (W / sigma)^T + b``.
+    ``v`` (length ``n``). In training mode each forward first takes one power step, in PyTorch's
+    order of the half-steps (notebook 04, section 3, which differs from your ``power_iteration``'s);
+    in eval mode ``u`` and ``v`` are used unchanged. Then the layer uses ``W / sigma``.
 
     Args:
         x: input ``(batch, n)``; W: weight ``(m, n)``; b: bias ``(m,)``;

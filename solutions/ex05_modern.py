@@ -10,10 +10,10 @@ import torch
 
 
 def layer_norm(x, gamma, beta, eps=1e-5):
-    """LayerNorm over the last dimension: ``gamma * (x - mean) / sqrt(var + eps) + beta``.
+    """LayerNorm over the last dimension, as notebook 03 writes it and ``torch.nn.LayerNorm`` computes it.
 
-    ``mean`` and ``var`` are taken per sample over the last dimension; ``var`` is the *biased*
-    variance (divide by the number of features, as ``torch.nn.LayerNorm`` does).
+    The statistics are per sample, over the last dimension; the variance is the *biased* one
+    (divide by the number of features).
 
     Args:
         x: ``(batch, d)``; gamma, beta: ``(d,)``; eps: small constant.
@@ -50,7 +50,8 @@ def residual_block_forward(x, gamma, beta, W1, b1, W2, b2, eps=1e-5):
 
 
 def head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):
-    """Number of trainable parameters of a course head (``course_lib.nets.make_head``), by formula.
+    """Number of trainable parameters of a course head (``course_lib.nets.make_head``), by formula
+    (count them from the architecture, do not build the network).
 
     - ``"mlp"``: ``depth`` hidden Linear layers of width ``hidden_dim`` (with ReLU), then a Linear to
       ``out_dim``;
@@ -80,10 +81,8 @@ def modern_head_lipschitz_bound(first, blocks, last):
     """The Lipschitz bound of a modern head from its parts' constants (eq. 5 with skip connections).
 
     The head is ``Linear_first -> block_1 -> ... -> block_n -> Linear_last`` with blocks
-    ``x + w2(relu(w1(LN(x))))``. Constants multiply along a composition, a skip connection adds 1
-    (``Lip(x + g(x)) <= 1 + Lip(g)``) and ReLU is 1-Lipschitz, so
-
-        bound = first * prod_i (1 + ln_i * sigma(w1_i) * sigma(w2_i)) * last.
+    ``x + w2(relu(w1(LN(x))))``; notebook 03's rules (composition, skip connections, ReLU, LayerNorm)
+    put together give the bound. Notebook 08 uses it on the spectral norms a ``train.csv`` logs.
 
     Args:
         first, last: ``sigma_max`` of the first and the last Linear layer (floats).
@@ -102,15 +101,13 @@ def modern_head_lipschitz_bound(first, blocks, last):
 
 
 def generator_loss(generator, discriminator, z):
-    """The (non-saturating) GAN generator loss: the generator learns *through* the discriminator.
+    """The non-saturating GAN generator loss, ``mean over the batch of -log D(G(z))``.
 
-        loss = mean over the batch of  -log D(G(z)) = softplus(-logit(G(z)))
-
-    where ``discriminator(x)`` returns a *logit* (D = sigmoid(logit) is the probability that x is
-    real). Minimizing it moves the generated samples where the discriminator believes them real,
-    with the gradient ``d loss / d x * d x / d theta``: the same chain rule as the actor's eq. (3),
-    with the discriminator in the critic's place. Do not detach the generated samples.
-    (``torch.nn.functional.softplus`` is a stable ``log(1 + exp(.))``.)
+    ``discriminator(x)`` returns a *logit* (D = sigmoid(logit) is the probability that x is real).
+    Minimizing the loss moves the generated samples where the discriminator believes them real,
+    through the same chain rule as the actor's eq. (3), with the discriminator in the critic's
+    place: do not detach the generated samples. Computing ``sigmoid`` and then ``log`` loses the
+    answer for large logits: write the loss directly in terms of the logit, in a stable form.
 
     Args:
         generator: a module, ``generator(z)`` -> samples ``(B, d)``.

@@ -16,15 +16,12 @@ def n_step_target(rewards, discounts, steps, bootstrap_value, gamma):
     """The critic's n-step target (eq. 2 with multi-step returns), cut short at an episode's end.
 
     For a transition starting at time t, with ``k`` steps of the same episode available (``k = n``
-    in the middle of an episode, fewer near its end):
-
-        y = sum_{j<k} gamma^j (prod_{i<j} d_i) r_j  +  gamma^k (prod_{j<k} d_j) * Q_target
-
-    where ``r_j`` is the reward received after the j-th step of the window (``r_0 = r_t``) and
-    ``d_j`` is the environment's discount of that step (dm_control: 1.0, also at a time limit; 0.0
-    at a terminal state, after which nothing more is added). Entries ``j >= k`` of ``rewards`` and
-    ``discounts`` belong to the next episode (or do not exist yet) and must be ignored, whatever
-    they hold. This is what ``course_lib.replay.ReplayBuffer.sample`` returns as
+    in the middle of an episode, fewer near its end), the target of notebook 07, section 2, where
+    ``r_j`` is the reward received after the j-th step of the window (``r_0 = r_t``) and ``d_j`` the
+    environment's discount of that step (dm_control: 1.0, also at a time limit; 0.0 at a terminal
+    state, after which nothing more is added). ``k`` differs between rows. Entries ``j >= k`` of
+    ``rewards`` and ``discounts`` belong to the next episode (or do not exist yet) and must be
+    ignored, whatever they hold. This is what ``course_lib.replay.ReplayBuffer.sample`` returns as
     ``reward`` and ``discount``, followed by ``ddpg_target``'s ``reward + discount * Q``.
 
     Args:
@@ -53,8 +50,8 @@ def n_step_target(rewards, discounts, steps, bootstrap_value, gamma):
 def exploration_std(step, start, end, duration):
     """DrQ-v2's exploration schedule ``linear(start, end, duration)`` at agent step ``step``.
 
-    The standard deviation goes linearly from ``start`` (at step 0) to ``end`` (at step
-    ``duration``) and stays at ``end`` afterwards; a step before 0 gives ``start``. DrQ-v2 uses
+    The schedule plotted in notebook 07, section 3: ``start`` at step 0 (and before), ``end`` from
+    step ``duration`` on, linear in between. DrQ-v2 uses
     ``linear(1.0, 0.1, 100000)`` on easy tasks and ``linear(1.0, 0.1, 500000)`` on medium ones.
 
     Args:
@@ -72,12 +69,12 @@ def exploration_std(step, start, end, duration):
 
 
 def penultimate_normalize(x, eps=1e-6):
-    """Penultimate normalization (Bjorck, Gomes & Weinberger 2022): ``x / max(||x||_2, eps)``.
+    """Penultimate normalization (Bjorck, Gomes & Weinberger 2022; notebook 07, section 5).
 
-    The L2 norm is taken over the last dimension, one norm per feature vector, so every vector of
-    features entering a head's last Linear gets unit length; ``eps`` only guards vectors shorter
-    than it (an all-zero vector, e.g. every ReLU off, stays zero instead of becoming NaN). The
-    operation must stay differentiable (no ``.detach()``, no numpy): it sits inside the network.
+    One L2 norm per feature vector (over the last dimension), so every vector of features entering
+    a head's last Linear gets unit length; ``eps`` only guards vectors shorter than it (an all-zero
+    vector, e.g. every ReLU off, stays zero instead of becoming NaN). The operation must stay
+    differentiable (no ``.detach()``, no numpy): it sits inside the network.
 
     Args:
         x: a float tensor (..., d).

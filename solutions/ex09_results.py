@@ -42,9 +42,9 @@ def return_at_budget(eval_frames, eval_returns, frames_done, crash_frame, budget
 def mean_and_standard_error(returns):
     """Mean and one standard error over seeds, as the paper's figures report them.
 
-    ``None`` entries (runs without a return at the budget) are left out. The standard error is
-    the sample standard deviation (divide by ``n - 1``) over ``sqrt(n)``; it is ``nan`` for
-    ``n < 2``, and the mean is ``nan`` for ``n = 0``.
+    ``None`` entries (runs without a return at the budget) are left out. The standard error uses
+    the sample standard deviation (with Bessel's correction); it is ``nan`` for ``n < 2``, and the
+    mean is ``nan`` for ``n = 0``.
 
     Args:
         returns: a sequence of floats or ``None``.
@@ -101,12 +101,10 @@ def bootstrap_interval(returns, level=0.95, n_boot=4000, seed=0):
     resample the ``n`` seeds' returns with replacement ``n_boot`` times, take each resample's mean,
     and report the quantiles of those means that leave ``(1 - level) / 2`` on each side.
 
-    Exactly (so that the check can reproduce your numbers): leave out ``None`` entries; with
-    ``values`` the remaining ``n`` returns as a float numpy array, draw
-    ``idx = numpy.random.default_rng(seed).integers(0, n, size=(n_boot, n))``, take
-    ``means = values[idx].mean(axis=1)`` and return
-    ``numpy.quantile(means, [(1 - level) / 2, (1 + level) / 2])`` as two floats.
-    With ``n < 2`` there is nothing to resample: return ``(nan, nan)``.
+    ``None`` entries are left out. The check reproduces your numbers, so draw the resamples exactly
+    as notebook 09, section 2, describes where it introduces this exercise: one generator seeded with
+    ``seed``, all indices in one call, NumPy's default quantiles. With ``n < 2`` there is nothing to
+    resample: return ``(nan, nan)``.
 
     Args:
         returns: a sequence of floats or ``None`` (one per seed).

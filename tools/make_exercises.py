@@ -6,7 +6,10 @@
 ``solutions/exNN_topic.py`` is the single source. Everything is copied verbatim (imports, signatures,
 docstrings, helpers) except the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (markers
 included), which become one ``raise NotImplementedError(...)`` at the same indentation. Markers must
-sit inside a function and cannot nest. Maintainers only: regenerating overwrites student edits.
+sit inside a function and cannot nest. Above each exercise's ``def`` the stub gets one comment line
+with its difficulty and points, read from the check registry (``course_lib.checks``, the single
+source of both): ``# Exercise (★★, 2 points): checks.check("ex01_mdp.value_iteration")``.
+Maintainers only: regenerating overwrites student edits.
 """
 from __future__ import annotations
 
@@ -14,11 +17,23 @@ import argparse
 import ast
 import sys
 from pathlib import Path
+from typing import Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 HEADER = ("# Generated from solutions/{name} by tools/make_exercises.py: replace each\n"
-          "# `raise NotImplementedError(...)` with your code (keep the signatures).\n")
+          "# `raise NotImplementedError(...)` with your code (keep the signatures).\n"
+          "# ★ applies what the notebook gives, ★★ needs a step of your own, ★★★ asks you to derive it.\n")
+EXERCISE_LINE = '# Exercise ({stars}, {points} point{s}): checks.check("{name}")\n'
+
+
+def registry() -> Mapping:
+    """The registered exercises by name (``course_lib.checks.REGISTRY``)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from course_lib.checks import REGISTRY
+
+    return REGISTRY
 
 
 def _innermost_function(tree: ast.AST, lineno: int) -> ast.FunctionDef | None:
@@ -31,11 +46,32 @@ def _innermost_function(tree: ast.AST, lineno: int) -> ast.FunctionDef | None:
     return found
 
 
-def make_stub(solution: str, name: str) -> str:
-    """The exercise text for the solution module ``solution`` (file name ``name``, for messages)."""
+def _exercise_lines(tree: ast.AST, lines: list[str], module: str, exercises: Mapping) -> dict[int, str]:
+    """``{line of a def (or its first decorator): comment}`` for each registered exercise."""
+    found = {}
+    for lineno, line in enumerate(lines, start=1):
+        function = _innermost_function(tree, lineno) if line.strip() == BEGIN else None
+        ex = exercises.get(f"{module}.{function.name}") if function is not None else None
+        if ex is not None:
+            start = min([function.lineno, *(d.lineno for d in function.decorator_list)])
+            indent = lines[start - 1][: len(lines[start - 1]) - len(lines[start - 1].lstrip())]
+            found[start] = indent + EXERCISE_LINE.format(stars="★" * ex.difficulty, points=ex.points,
+                                                         s="" if ex.points == 1 else "s", name=ex.name)
+    return found
+
+
+def make_stub(solution: str, name: str, exercises: Mapping | None = None) -> str:
+    """The exercise text for the solution module ``solution`` (file name ``name``, for messages).
+
+    ``exercises``: the registry giving each exercise's difficulty and points (default: the course's).
+    """
     tree = ast.parse(solution, filename=name)
+    lines = solution.splitlines(keepends=True)
+    headers = _exercise_lines(tree, lines, Path(name).stem, registry() if exercises is None else exercises)
     out, open_at, n_blocks = [HEADER.format(name=name)], None, 0
-    for lineno, line in enumerate(solution.splitlines(keepends=True), start=1):
+    for lineno, line in enumerate(lines, start=1):
+        if lineno in headers:
+            out.append(headers[lineno])
         marker = line.strip()
         if marker == BEGIN:
             if open_at is not None:

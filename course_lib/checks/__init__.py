@@ -20,14 +20,16 @@ How to add an exercise (three steps):
    ``python tools/make_exercises.py``) to regenerate the stub in ``exercises/``.
 2. In the module of its notebook here (``nbNN_topic.py``), write::
 
-       @register("exNN_topic.function_name", points=1)
+       @register("exNN_topic.function_name", points=1, difficulty=2)  # ★★: see register()
        def _probe_function_name(fn, rng):
            x = rng.normal(size=5)                     # inputs from rng: --seed changes them
            return {"f(x) on a random 5-vector": fn(x)}  # plain data; keys name the parts
 
    A probe must raise the stub's ``NotImplementedError`` and give the same data for the solution
    on every seed; keep it under a second on a CPU.
-3. In the notebook, add a check cell ``checks.check("exNN_topic.function_name")``.
+3. In the notebook, introduce it as ``**Exercise** (★★, 1 point): `function_name` ...`` (stars and
+   points as registered; ``tests/test_exercise_design.py`` checks them) and add a check cell
+   ``checks.check("exNN_topic.function_name")``.
 The tests pick the new exercise up from the registry automatically.
 """
 from .framework import (DEFAULT_SEED, MAX_PAYLOAD, MAX_REASON, NOT_WRITTEN, REGISTRY, CheckFailed,  # noqa: F401

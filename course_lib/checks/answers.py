@@ -120,7 +120,6 @@ ANSWERS: dict[str, tuple[str, ...]] = {
                                           "course_lib.toy_instability._grad_norm"),
     "ex08_diagnostics.orders_of_magnitude_per_1000_frames": (
         "course_lib.diagnostics.orders_of_magnitude_per_1000_frames",),
-    "ex08_diagnostics.modern_head_bound": (),  # as ex05_modern.modern_head_lipschitz_bound
     # Each half of the answer: the slopes (input_gradient_norms on [s || actor(s)]) and the norm
     # of the actor's gradient (after a backward() whose .grad the student clears again).
     "ex08_diagnostics.actor_gradient_by_chain_rule": ("course_lib.spectral.input_gradient_norms",

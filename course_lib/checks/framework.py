@@ -55,6 +55,12 @@ class Exercise:
     points: int
     probe: Callable[[Callable, np.random.Generator], Any]
     compare: Callable[[Any, Any], None]
+    difficulty: int = 1  # 1..3: what the student must work out (a formula handed over is 1)
+
+    @property
+    def stars(self) -> str:
+        """The difficulty as the notebooks and stubs show it: ``★``, ``★★`` or ``★★★``."""
+        return "★" * self.difficulty
 
     @property
     def module(self) -> str:
@@ -68,11 +74,17 @@ class Exercise:
 REGISTRY: dict[str, Exercise] = {}
 
 
+MIN_DIFFICULTY, MAX_DIFFICULTY = 1, 3
+
+
 def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | None = None,
-             atol: float = 1e-6):
+             atol: float = 1e-6, difficulty: int = 1):
     """Decorator: register ``probe(fn, rng)`` as the probe of exercise ``name``.
 
-    ``compare(got, want)`` judges the student's data against the reference's (default: every leaf
+    ``difficulty`` (1 to 3, shown as ★ to ★★★ in the notebook and the stub) says how much the
+    student must work out: 1 applies a formula or recipe the notebook gives, 2 needs a step of
+    one's own (a vectorization, an edge case, a derivation from the notebook's text), 3 asks to
+    derive or design the computation. ``compare(got, want)`` judges the student's data against the reference's (default: every leaf
     within ``atol`` of the reference, see ``expect_same``).
     """
     parts = name.split(".")
@@ -82,9 +94,12 @@ def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | N
         raise ValueError(f"exercise {name!r} is registered twice")
     if not isinstance(points, int) or points < 1:
         raise ValueError(f"points must be a positive integer, got {points!r}")
+    if (not isinstance(difficulty, int) or isinstance(difficulty, bool)
+            or not MIN_DIFFICULTY <= difficulty <= MAX_DIFFICULTY):
+        raise ValueError(f"difficulty must be 1, 2 or 3 (★ to ★★★), got {difficulty!r}")
 
     def decorator(probe):
-        REGISTRY[name] = Exercise(name, points, probe, compare or _default_compare(atol))
+        REGISTRY[name] = Exercise(name, points, probe, compare or _default_compare(atol), difficulty)
         return probe
 
     return decorator

@@ -17,7 +17,7 @@ def _cases(rng):
             (f"the grid world (slip {slip:g}), gamma=0.95", mdp.gridworld(slip=slip), 0.95)]
 
 
-@register("ex01_mdp.bellman_backup", points=1)
+@register("ex01_mdp.bellman_backup", points=1, difficulty=1)
 def _probe_bellman_backup(fn, rng):
     return {f"bellman_backup(V) on {case}": fn(m, rng.normal(size=m.n_states), gamma)
             for case, m, gamma in _cases(rng)}
@@ -54,7 +54,7 @@ def _compare_value_iteration(got, want):
             expect_close(history[k + 1], backup, f"history[{k + 1}] (one Bellman backup of history[{k}]) on {case}")
 
 
-@register("ex01_mdp.value_iteration", points=2, compare=_compare_value_iteration)
+@register("ex01_mdp.value_iteration", points=2, compare=_compare_value_iteration, difficulty=3)
 def _probe_value_iteration(fn, rng):
     out = {}
     for case, m, gamma in _cases(rng):
@@ -81,7 +81,7 @@ def _compare_greedy_policy(got, want):
                      f"Q(s, policy(s)) on {case} (should be max_a Q(s, a))")
 
 
-@register("ex01_mdp.greedy_policy", points=1, compare=_compare_greedy_policy)
+@register("ex01_mdp.greedy_policy", points=1, compare=_compare_greedy_policy, difficulty=1)
 def _probe_greedy_policy(fn, rng):
     out = {}
     for case, m, gamma in _cases(rng):
@@ -93,7 +93,7 @@ def _probe_greedy_policy(fn, rng):
     return out
 
 
-@register("ex01_mdp.policy_evaluation", points=1)
+@register("ex01_mdp.policy_evaluation", points=1, difficulty=2)
 def _probe_policy_evaluation(fn, rng):
     out = {}
     for case, m, gamma in _cases(rng):
@@ -104,7 +104,7 @@ def _probe_policy_evaluation(fn, rng):
 
 # --- section 5: learning from samples (Monte Carlo, TD(0), epsilon-greedy, Q-learning) ----------
 
-@register("ex01_mdp.returns_to_go", points=1)
+@register("ex01_mdp.returns_to_go", points=1, difficulty=1)
 def _probe_returns_to_go(fn, rng):
     out = {}
     for length, gamma in ((1, 0.9), (7, 0.9), (25, 0.99), (6, 0.0), (5, 1.0)):
@@ -120,7 +120,7 @@ def _unchanged(before, after, what):
                           "(np.array(table, dtype=float)) and return it")
 
 
-@register("ex01_mdp.td0_update", points=1)
+@register("ex01_mdp.td0_update", points=1, difficulty=1)
 def _probe_td0_update(fn, rng):
     out = {}
     n = int(rng.integers(4, 9))
@@ -139,7 +139,7 @@ def _probe_td0_update(fn, rng):
     return out
 
 
-@register("ex01_mdp.epsilon_greedy", points=1)
+@register("ex01_mdp.epsilon_greedy", points=1, difficulty=1)
 def _probe_epsilon_greedy(fn, rng):
     out = {}
     cases = [("no ties", rng.normal(size=4)), ("a tie for the best action", np.array([0.0, 2.0, 2.0, -1.0])),
@@ -153,7 +153,7 @@ def _probe_epsilon_greedy(fn, rng):
     return out
 
 
-@register("ex01_mdp.q_learning_update", points=1)
+@register("ex01_mdp.q_learning_update", points=1, difficulty=1)
 def _probe_q_learning_update(fn, rng):
     out = {}
     n, k = int(rng.integers(4, 8)), int(rng.integers(2, 5))
@@ -168,7 +168,7 @@ def _probe_q_learning_update(fn, rng):
     return out
 
 
-@register("ex01_mdp.semi_gradient_td0_update", points=1)
+@register("ex01_mdp.semi_gradient_td0_update", points=1, difficulty=1)
 def _probe_semi_gradient_td0_update(fn, rng):
     out = {}
     d = int(rng.integers(3, 7))

@@ -23,7 +23,7 @@ def _seeds(rng, n: int) -> list[int]:
     return [int(s) for s in rng.integers(0, 2**31, size=n)]
 
 
-@register("ex02_actor_critic.soft_bellman_target", points=1, atol=1e-9)
+@register("ex02_actor_critic.soft_bellman_target", points=1, atol=1e-9, difficulty=1)
 def _probe_soft_bellman_target(fn, rng):
     import torch
 
@@ -44,12 +44,12 @@ def _compare_squashed(got, want):
             raise CheckFailed("you return the Gaussian log-density of u only: subtract the tanh "
                               "correction sum_j log(1 - tanh(u_j)^2)") from None
         raise
-    # Large |u|: 1 - tanh(u)^2 underflows; the stable identity keeps the answer finite and exact.
-    expect_close(got["large"], want["large"], "log pi(a|s) for large |u| (12 and more; the stable form "
-                 "2 (log 2 - u - softplus(-2u)) of log(1 - tanh(u)^2) is needed there)", atol=1e-6)
+    # Large |u|: 1 - tanh(u)^2 underflows; a stable form keeps the answer finite and exact.
+    expect_close(got["large"], want["large"], "log pi(a|s) for large |u| (12 and more, where 1 - tanh(u)^2 "
+                 "rounds to 0: rewrite log(1 - tanh(u)^2) in a form that stays finite)", atol=1e-6)
 
 
-@register("ex02_actor_critic.squashed_gaussian_log_prob", points=2, compare=_compare_squashed)
+@register("ex02_actor_critic.squashed_gaussian_log_prob", points=2, compare=_compare_squashed, difficulty=3)
 def _probe_squashed_gaussian_log_prob(fn, rng):
     import torch
 
@@ -88,7 +88,7 @@ def _actor_and_critic(seed: int, in_dim: int = 5, action_dim: int = 2):
     return actor, TwinCritic()
 
 
-@register("ex02_actor_critic.ddpg_actor_loss", points=1, atol=1e-5)
+@register("ex02_actor_critic.ddpg_actor_loss", points=1, atol=1e-5, difficulty=1)
 def _probe_ddpg_actor_loss(fn, rng):
     import torch
 
@@ -123,7 +123,7 @@ def _compare_soft_update(got, want):
         expect_close(got[what], ref, f"the {what}", atol=1e-6)
 
 
-@register("ex02_actor_critic.soft_update", points=1, compare=_compare_soft_update)
+@register("ex02_actor_critic.soft_update", points=1, compare=_compare_soft_update, difficulty=2)
 def _probe_soft_update(fn, rng):
     import copy
 
@@ -157,7 +157,7 @@ def _probe_soft_update(fn, rng):
 
 # --- the maximum-entropy objective: the soft value and the temperature -------------------------
 
-@register("ex02_actor_critic.soft_value", points=1, atol=1e-8)
+@register("ex02_actor_critic.soft_value", points=1, atol=1e-8, difficulty=2)
 def _probe_soft_value(fn, rng):
     out = {}
     for alpha in (1.0, 0.1, 0.01):
@@ -169,7 +169,7 @@ def _probe_soft_value(fn, rng):
     return out
 
 
-@register("ex02_actor_critic.temperature_loss", points=1)
+@register("ex02_actor_critic.temperature_loss", points=1, difficulty=1)
 def _probe_temperature_loss(fn, rng):
     import torch
 
@@ -194,7 +194,7 @@ def _probe_temperature_loss(fn, rng):
     return out
 
 
-@register("ex02_actor_critic.smoothed_target_action", points=1)
+@register("ex02_actor_critic.smoothed_target_action", points=1, difficulty=1)
 def _probe_smoothed_target_action(fn, rng):
     import torch
 

@@ -23,13 +23,13 @@ def _compare_relative(got, want):
         expect_relative(got[what], ref, what, rtol=1e-5)
 
 
-@register("ex03_lipschitz.linear_lipschitz", points=1, compare=_compare_relative)
+@register("ex03_lipschitz.linear_lipschitz", points=1, compare=_compare_relative, difficulty=1)
 def _probe_linear_lipschitz(fn, rng):
     return {f"linear_lipschitz({case})": as_float(fn(W.clone()), f"linear_lipschitz({case})")
             for case, W in _matrices(rng)}
 
 
-@register("ex03_lipschitz.mlp_lipschitz_bound", points=1, compare=_compare_relative)
+@register("ex03_lipschitz.mlp_lipschitz_bound", points=1, compare=_compare_relative, difficulty=1)
 def _probe_mlp_lipschitz_bound(fn, rng):
     import torch
 
@@ -44,7 +44,7 @@ def _probe_mlp_lipschitz_bound(fn, rng):
     return out
 
 
-@register("ex03_lipschitz.action_gradient_norms", points=2, atol=1e-5)
+@register("ex03_lipschitz.action_gradient_norms", points=2, atol=1e-5, difficulty=2)
 def _probe_action_gradient_norms(fn, rng):
     from course_lib import lipschitz
 
@@ -60,7 +60,7 @@ def _probe_action_gradient_norms(fn, rng):
     return out
 
 
-@register("ex03_lipschitz.layernorm_slope_bound", points=1, atol=1e-6)
+@register("ex03_lipschitz.layernorm_slope_bound", points=1, atol=1e-6, difficulty=1)
 def _probe_layernorm_slope_bound(fn, rng):
     import torch
 

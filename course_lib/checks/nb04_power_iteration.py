@@ -16,7 +16,7 @@ def _cases(rng):
     return cases
 
 
-@register("ex04_power_iteration.power_iteration", points=2, atol=1e-8)
+@register("ex04_power_iteration.power_iteration", points=2, atol=1e-8, difficulty=2)
 def _probe_power_iteration(fn, rng):
     out = {}
     for case, W, u in _cases(rng):
@@ -27,7 +27,7 @@ def _probe_power_iteration(fn, rng):
     return out
 
 
-@register("ex04_power_iteration.spectral_normalize", points=1, atol=1e-8)
+@register("ex04_power_iteration.spectral_normalize", points=1, atol=1e-8, difficulty=1)
 def _probe_spectral_normalize(fn, rng):
     out = {}
     for case, W, u in _cases(rng):
@@ -38,7 +38,7 @@ def _probe_spectral_normalize(fn, rng):
     return out
 
 
-@register("ex04_power_iteration.sn_linear_forward", points=2, atol=1e-5)
+@register("ex04_power_iteration.sn_linear_forward", points=2, atol=1e-5, difficulty=2)
 def _probe_sn_linear_forward(fn, rng):
     """Three forwards in a row (training, training, eval), each from the state the last one left."""
     import torch
@@ -65,7 +65,7 @@ def _probe_sn_linear_forward(fn, rng):
     return out
 
 
-@register("ex04_power_iteration.power_steps_needed", points=1, atol=0)
+@register("ex04_power_iteration.power_steps_needed", points=1, atol=0, difficulty=2)
 def _probe_power_steps_needed(fn, rng):
     out = {}
     for ratio in (0.5, 0.9, 0.99, round(float(rng.uniform(0.1, 0.95)), 3)):

@@ -18,7 +18,7 @@ def _block(rng, dim: int = 8, inner: int = 16):
     return block, 3 * torch.randn(5, dim) + 1
 
 
-@register("ex05_modern.layer_norm", points=1, atol=1e-5)
+@register("ex05_modern.layer_norm", points=1, atol=1e-5, difficulty=1)
 def _probe_layer_norm(fn, rng):
     import torch
 
@@ -28,7 +28,7 @@ def _probe_layer_norm(fn, rng):
         return {"layer_norm(x)": fn(x.clone(), ln.weight.clone(), ln.bias.clone(), ln.eps)}
 
 
-@register("ex05_modern.residual_block_forward", points=2, atol=1e-5)
+@register("ex05_modern.residual_block_forward", points=2, atol=1e-5, difficulty=1)
 def _probe_residual_block_forward(fn, rng):
     import torch
 
@@ -56,7 +56,7 @@ def _compare_counts(got, want):
                               "parameters for the course's head")
 
 
-@register("ex05_modern.head_parameter_count", points=1, compare=_compare_counts)
+@register("ex05_modern.head_parameter_count", points=1, compare=_compare_counts, difficulty=2)
 def _probe_head_parameter_count(fn, rng):
     small = [int(n) for n in rng.integers(2, 9, size=3)]
     out = {}
@@ -81,7 +81,7 @@ def _compare_bounds(got, want):
         expect_relative(got[what], ref, what, rtol=1e-6)
 
 
-@register("ex05_modern.modern_head_lipschitz_bound", points=1, compare=_compare_bounds)
+@register("ex05_modern.modern_head_lipschitz_bound", points=1, compare=_compare_bounds, difficulty=1)
 def _probe_modern_head_lipschitz_bound(fn, rng):
     """The formula on the parts of random modern heads (compared with a relative tolerance)."""
     import math
@@ -112,7 +112,7 @@ def _probe_modern_head_lipschitz_bound(fn, rng):
     return out
 
 
-@register("ex05_modern.generator_loss", points=1, atol=1e-6)
+@register("ex05_modern.generator_loss", points=1, atol=1e-6, difficulty=2)
 def _probe_generator_loss(fn, rng):
     import torch
 

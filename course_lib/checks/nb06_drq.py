@@ -45,7 +45,7 @@ def _compare_random_shift(got, want):
     expect_close(got["pad 0"], want["floats"], "pad=0 (must return the images unchanged)")
 
 
-@register("ex06_drq.random_shift", points=2, compare=_compare_random_shift)
+@register("ex06_drq.random_shift", points=2, compare=_compare_random_shift, difficulty=2)
 def _probe_random_shift(fn, rng):
     import torch
 
@@ -66,7 +66,7 @@ def _probe_random_shift(fn, rng):
             "pad 0": fn(floats.clone(), 0, None)}
 
 
-@register("ex06_drq.drq_target", points=1, atol=1e-9)
+@register("ex06_drq.drq_target", points=1, atol=1e-9, difficulty=2)
 def _probe_drq_target(fn, rng):
     import torch
 
@@ -80,7 +80,7 @@ def _probe_drq_target(fn, rng):
     return out
 
 
-@register("ex06_drq.drq_critic_loss", points=1, atol=1e-9)
+@register("ex06_drq.drq_critic_loss", points=1, atol=1e-9, difficulty=1)
 def _probe_drq_critic_loss(fn, rng):
     import torch
 
@@ -104,7 +104,7 @@ def _probe_drq_critic_loss(fn, rng):
     return out
 
 
-@register("ex06_drq.stack_frames", points=1, atol=0)
+@register("ex06_drq.stack_frames", points=1, atol=0, difficulty=2)
 def _probe_stack_frames(fn, rng):
     import numpy as np
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .framework import CheckFailed, as_float, register, torch_generator
 
 
-@register("ex07_drqv2.n_step_target", points=1)
+@register("ex07_drqv2.n_step_target", points=1, difficulty=2)
 def _probe_n_step_target(fn, rng):
     import numpy as np
 
@@ -33,7 +33,7 @@ def _probe_n_step_target(fn, rng):
     return out
 
 
-@register("ex07_drqv2.exploration_std", points=1)
+@register("ex07_drqv2.exploration_std", points=1, difficulty=1)
 def _probe_exploration_std(fn, rng):
     out = {}
     for case in range(3):
@@ -48,7 +48,7 @@ def _probe_exploration_std(fn, rng):
     return out
 
 
-@register("ex07_drqv2.penultimate_normalize", points=1, atol=1e-5)
+@register("ex07_drqv2.penultimate_normalize", points=1, atol=1e-5, difficulty=1)
 def _probe_penultimate_normalize(fn, rng):
     import torch
 

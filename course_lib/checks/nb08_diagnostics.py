@@ -6,7 +6,7 @@ import numpy as np
 from .framework import as_float, register
 
 
-@register("ex08_diagnostics.global_grad_norm", points=1, atol=1e-5)
+@register("ex08_diagnostics.global_grad_norm", points=1, atol=1e-5, difficulty=1)
 def _probe_global_grad_norm(fn, rng):
     import torch
 
@@ -27,7 +27,7 @@ def _probe_global_grad_norm(fn, rng):
     }
 
 
-@register("ex08_diagnostics.orders_of_magnitude_per_1000_frames", points=1, atol=1e-6)
+@register("ex08_diagnostics.orders_of_magnitude_per_1000_frames", points=1, atol=1e-6, difficulty=2)
 def _probe_orders_of_magnitude(fn, rng):
     frames = np.arange(5000, 13000, 250)
     out = {}
@@ -44,42 +44,7 @@ def _probe_orders_of_magnitude(fn, rng):
     return out
 
 
-@register("ex08_diagnostics.modern_head_bound", points=1, atol=1e-6)
-def _probe_modern_head_bound(fn, rng):
-    # The bounds span many orders of magnitude: compare their log10 (a relative tolerance).
-    import math
-
-    import torch
-
-    from course_lib.nets import make_head
-    from course_lib.spectral import layer_spectral_norms
-
-    from .framework import CheckFailed
-
-    def log_bound(*args):
-        value = as_float(fn(*args), "the bound")
-        if not value > 0:
-            raise CheckFailed(f"a bound on a Lipschitz constant must be positive, got {value!r}")
-        return math.log10(value)
-
-    out = {}
-    for depth in (1, int(rng.integers(2, 9))):
-        blocks = [tuple(float(x) for x in rng.lognormal(0, 1, 2)) for _ in range(depth)]
-        sigma_in, sigma_out, ln = (float(x) for x in rng.lognormal(0, 1, 3))
-        out[f"log10 of the bound of a {depth}-block head with random sigmas"] = log_bound(
-            sigma_in, blocks, sigma_out, ln)
-    out["log10 of the bound with SN (every w1, w2 at sigma 1), LayerNorm's global 1/sqrt(eps)"] = log_bound(
-        float(rng.uniform(1, 10)), [(1.0, 1.0)] * 4, float(rng.uniform(1, 5)), 1 / math.sqrt(1e-5))
-    torch.manual_seed(int(rng.integers(2**31)))
-    head = make_head("modern", 6, 1, hidden_dim=16, depth=3)
-    sigmas = layer_spectral_norms(head)
-    pairs = [(sigmas[f"blocks.{k}.branch.w1"], sigmas[f"blocks.{k}.branch.w2"]) for k in range(3)]
-    out["log10 of the bound of a real 3-block head (its sigmas, LayerNorm 1/sqrt(eps))"] = log_bound(
-        sigmas["input"], pairs, sigmas["output"], 1 / math.sqrt(1e-5))
-    return out
-
-
-@register("ex08_diagnostics.actor_gradient_by_chain_rule", points=1, atol=1e-5)
+@register("ex08_diagnostics.actor_gradient_by_chain_rule", points=1, atol=1e-5, difficulty=3)
 def _probe_actor_gradient_by_chain_rule(fn, rng):
     import torch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .framework import CheckFailed, as_float, register
 
 
-@register("ex09_results.return_at_budget", points=2)
+@register("ex09_results.return_at_budget", points=2, difficulty=2)
 def _probe_return_at_budget(fn, rng):
     frames = [10_000, 20_000, 30_000, 40_000]
     returns = [round(float(r), 1) for r in rng.uniform(0, 900, size=4)]
@@ -27,7 +27,7 @@ def _probe_return_at_budget(fn, rng):
     return out
 
 
-@register("ex09_results.mean_and_standard_error", points=1)
+@register("ex09_results.mean_and_standard_error", points=1, difficulty=1)
 def _probe_mean_and_standard_error(fn, rng):
     out = {}
     cases = [[round(float(v), 1) for v in rng.uniform(0, 500, size=3)], [float(v) for v in rng.uniform(0, 1000, 10)],
@@ -45,7 +45,7 @@ def _probe_mean_and_standard_error(fn, rng):
     return out
 
 
-@register("ex09_results.updates_and_hours", points=1, atol=1e-9)
+@register("ex09_results.updates_and_hours", points=1, atol=1e-9, difficulty=2)
 def _probe_updates_and_hours(fn, rng):
     cases = [  # (frames, action_repeat, seed_frames, update_every, what)
         (500_000, 2, 2000, 1, "DrQ from pixels (SAC, Table 2)"),
@@ -67,7 +67,7 @@ def _probe_updates_and_hours(fn, rng):
     return out
 
 
-@register("ex09_results.bootstrap_interval", points=1, atol=1e-6)
+@register("ex09_results.bootstrap_interval", points=1, atol=1e-6, difficulty=2)
 def _probe_bootstrap_interval(fn, rng):
     solved = [round(float(v), 1) for v in rng.normal(900, 30, size=3)]
     failed = [round(float(v), 1) for v in rng.uniform(0, 120, size=7)]
@@ -89,7 +89,7 @@ def _probe_bootstrap_interval(fn, rng):
     return out
 
 
-@register("ex09_results.probability_of_improvement", points=2, atol=1e-9)
+@register("ex09_results.probability_of_improvement", points=2, atol=1e-9, difficulty=2)
 def _probe_probability_of_improvement(fn, rng):
     cases = [  # (runs of X, runs of Y, tasks, rounding that makes ties, what)
         (5, 5, 3, 2, "5 runs each on 3 tasks"),
