@@ -490,6 +490,23 @@ assert (stuck.xs("actor", level="pnorm") == 0).all()
 #
 # </details>
 #
+# **Saturation and the Lipschitz story.** Notebooks 03, 04 and 08 explain the paper's fix through
+# the critic: eq. (3) hands the actor $\partial Q / \partial \mathbf a$, eq. (5) bounds it by the
+# product of the critic's spectral norms, and SN keeps that product small, so the actor's gradient
+# cannot explode. Saturation is another failure, on the actor's side: its gradient *vanishes* at the
+# tanh, however tame $\partial Q / \partial \mathbf a$ is. Each explains a different picture:
+#
+# - the Lipschitz story explains gradients that grow by orders of magnitude until the losses
+#   diverge (notebook 08: the SAC stress test's crashes);
+# - saturation explains an actor that stops moving while its gradient falls towards zero (this
+#   section: DDPG with a modern actor, and SAC is protected by its entropy term).
+#
+# They meet in one quantity: how far a single update moves the network's output. SN bounds every
+# hidden layer's slope, which tames what reaches the actor, but it leaves the last Linear and the
+# size of the residual stream alone, so it only delays saturation. Bounding the actor's *output*
+# takes something at the output itself: SAC's entropy term, penultimate normalization, or a penalty
+# on the pre-tanh action.
+#
 # ## 6. A short run on the CPU
 #
 # The same function as notebook 06's panel, with `agent="ddpg"`, DrQ-v2's own head (`mlp`, depth 2)
