@@ -487,6 +487,37 @@ print(pd.DataFrame(rows).round(3).to_string(index=False))
 # critic by about $2^3 = 8$, and the actor's gradient with it. A deeper critic multiplies more such
 # factors: that is the story of the paper, told in notebooks 03-05.
 #
+# ### Where the two actor losses come from
+#
+# **DDPG: the deterministic policy gradient** (Silver et al., ICML 2014). A deterministic actor
+# $\mu_\theta$ has value $V(\mathbf s) = Q(\mathbf s, \mu_\theta(\mathbf s))$, and
+# $Q(\mathbf s, \mathbf a) = r(\mathbf s, \mathbf a) + \gamma\, \mathbb E_{\mathbf s'}[V(\mathbf s')]$. Differentiate
+# $V$ with respect to $\theta$: $\theta$ enters once through the action taken now, and once through
+# the values of the states that follow,
+# $$\nabla_\theta V(\mathbf s) = \nabla_\theta \mu_\theta(\mathbf s)\, \nabla_{\mathbf a} Q(\mathbf s, \mathbf a)\big|_{\mathbf a = \mu_\theta(\mathbf s)}
+#   + \gamma\, \mathbb E_{\mathbf s' \sim p(\cdot \mid \mathbf s, \mu_\theta(\mathbf s))}\big[\nabla_\theta V(\mathbf s')\big].$$
+# Unrolling the second term step after step gives
+# $\nabla_\theta V(\mathbf s_0) = \sum_t \gamma^t\, \mathbb E_{\mathbf s_t}\big[\nabla_\theta \mu_\theta(\mathbf s_t)\, \nabla_{\mathbf a} Q(\mathbf s_t, \mathbf a)\big|_{\mathbf a = \mu_\theta(\mathbf s_t)}\big]$:
+# the gradient is the critic's action gradient pulled back through the actor, averaged over the
+# states the actor visits. Off-policy, DDPG averages over the replay's states instead, and with a
+# learned critic in place of $Q$ this is exactly the gradient of $-\mathbb E[Q(\mathbf s, \mu_\theta(\mathbf s))]$,
+# the loss above. Unlike the stochastic policy gradient, no $\nabla \log \pi$ appears: the
+# gradient goes *through* $Q$, which is why the critic's slope matters so much (eq. 3).
+#
+# **SAC: policy improvement as a projection** (Haarnoja et al., ICML 2018). For a fixed critic, the
+# best policy of maximum-entropy RL at temperature $\alpha$ is the Boltzmann policy
+# $\pi^*(\mathbf a \mid \mathbf s) = \exp(Q(\mathbf s, \mathbf a) / \alpha) / Z(\mathbf s)$. A squashed Gaussian
+# cannot represent it, so SAC takes the closest one in KL divergence:
+# $$\mathrm{KL}\big(\pi_\theta(\cdot \mid \mathbf s)\,\|\,\pi^*(\cdot \mid \mathbf s)\big)
+#   = \mathbb E_{\mathbf a \sim \pi_\theta}\big[\log \pi_\theta(\mathbf a \mid \mathbf s) - Q(\mathbf s, \mathbf a)/\alpha\big] + \log Z(\mathbf s).$$
+# $Z(\mathbf s)$ does not depend on $\theta$, so minimizing the KL over $\theta$ is minimizing
+# $\mathbb E[\alpha \log \pi_\theta(\mathbf a \mid \mathbf s) - Q(\mathbf s, \mathbf a)]$: SAC's actor loss (with
+# the minimum of the two critics for $Q$). The reparametrization $\mathbf a = \tanh(\mu + \epsilon\sigma)$
+# makes the expectation differentiable in $\theta$. The projection also improves the policy:
+# since the old policy is one of the candidates, the new one scores at least as well on
+# $\mathbb E[Q - \alpha \log \pi]$, and unrolling the soft Bellman equation turns that into a soft value
+# at least as high in every state (SAC's "soft policy improvement" lemma).
+#
 # ### The temperature
 #
 # Which $\alpha$? Too large and the agent dithers; too small and it stops exploring. SAC (in the
@@ -497,6 +528,14 @@ print(pd.DataFrame(rows).round(3).to_string(index=False))
 #
 # When the entropy estimate $-\log \pi$ is below the target, $\partial J/\partial \alpha < 0$ and
 # $\alpha$ grows, which makes entropy worth more to the actor; above the target, $\alpha$ shrinks.
+# Where this loss comes from: maximize the return subject to
+# $\mathbb E[-\log \pi(\mathbf a \mid \mathbf s)] \ge \bar H$. Its Lagrangian, with a multiplier $\alpha \ge 0$, is
+# $\mathbb E[\textstyle\sum_t r_t] + \alpha\,\big(\mathbb E[-\log \pi] - \bar H\big)$. For a fixed $\alpha$,
+# maximizing it over $\pi$ is maximum-entropy RL at temperature $\alpha$: the actor's and critic's
+# losses above. The dual problem minimizes over $\alpha \ge 0$, and the Lagrangian's derivative in
+# $\alpha$ is $\mathbb E[-\log \pi] - \bar H$, the gradient of $J(\alpha)$. So $\alpha$ is the dual variable of the
+# entropy constraint, and SAC takes one gradient step on the dual per actor step instead of solving it
+# exactly (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", Sec. 5).
 # SAC learns $\log \alpha$ (so $\alpha$ stays positive), starts from $\alpha = 0.1$ here, and takes
 # one step after every actor step. (The target is negative because the entropy of a density on
 # $[-1, 1]^n$ can be: $-|\mathcal A|$ asks for about the spread of a uniform distribution on
