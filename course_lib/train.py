@@ -205,7 +205,8 @@ class Trainer:
     """One run: environments, agent, replay, and the loop. Use :func:`train` rather than this class."""
 
     def __init__(self, cfg: TrainConfig, device: torch.device, progress: bool = True,
-                 callback: Callable[[Event], Any] | None = None, stop=None):
+                 callback: Callable[[Event], Any] | None = None, stop=None,
+                 update_fn: Callable[[Any, dict, int], dict] | None = None):
         from course_lib.agents import make_agent
         from course_lib.envs import make_env
         from course_lib.replay import DeviceFrameReplay, ReplayBuffer
@@ -213,6 +214,7 @@ class Trainer:
         self.cfg, self.device = cfg, device
         self.out = Path(cfg.out) if cfg.out is not None else None
         self.progress, self.callback, self.stop = progress, callback, stop
+        self.update_fn = update_fn  # None: the agent's own update
         set_seed(cfg.seed)
         apply_cuda_settings(device)  # CUDA: TF32 matmuls, cuDNN autotuning (config.json's device_used says so)
 
@@ -331,7 +333,11 @@ class Trainer:
         from course_lib.replay import to_torch
 
         batch = to_torch(self.replay.sample(self.cfg.batch_size), self.device)
-        self.means.add(self.agent.update(batch, self.step))
+        if self.update_fn is None:
+            metrics = self.agent.update(batch, self.step)
+        else:  # e.g. a student's sac_update (notebook 06's capstone) in place of the agent's own
+            metrics = self.update_fn(self.agent, batch, self.step)
+        self.means.add(metrics)
         projection.after_update(self)  # once, after the first updates: warns if the run would take hours
 
     # ------------------------------------------------------------------------ evaluation
@@ -525,7 +531,7 @@ def _tqdm_disabled_by_environment() -> bool:
 
 
 def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event], Any] | None = None,
-          stop=None) -> RunResult:
+          stop=None, update_fn: Callable[[Any, dict, int], dict] | None = None) -> RunResult:
     """Train one agent as ``config`` says; return its evaluations, diagnostics and the agent.
 
     Args:
@@ -538,6 +544,11 @@ def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event]
             ``True`` to stop the run early.
         stop: optional flag checked after every agent step: a ``threading.Event`` or a function
             returning ``True`` to stop (e.g. a Stop button).
+        update_fn: optional ``update_fn(agent, batch, step) -> metrics`` called instead of
+            ``agent.update(batch, step)`` at every update: a hand-written update (notebook 06's
+            capstone, ``sac_update``) trained by the course's loop. It gets the agent, the sampled
+            batch of tensors and the agent step, and returns a dict of 0-d tensors (logged in
+            train.csv where the names match its columns). A resumed run must be given it again.
 
     A stopped run keeps status ``"running"`` in config.json and can be resumed from its last
     checkpoint. Raises ``ValueError`` for bad settings (before anything is written).
@@ -547,7 +558,7 @@ def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event]
         done = stored.get("frames_done") or 0
         if stored["status"] == "crashed" or done >= cfg.frames:
             return _stored_result(cfg, stored)
-    trainer = Trainer(cfg, device, progress=progress, callback=callback, stop=stop)
+    trainer = Trainer(cfg, device, progress=progress, callback=callback, stop=stop, update_fn=update_fn)
     status = trainer.run()
     return trainer.result(status)
 

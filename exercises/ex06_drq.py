@@ -100,3 +100,62 @@ def stack_frames(frames, episode_start, t, stack=3):
         A numpy array ``(stack * C, H, W)`` with the dtype of ``frames``.
     """
     raise NotImplementedError("Exercise: write stack_frames(), see its docstring")
+
+
+# --------------------------------------------------------------------------------------------------
+# Capstone: SAC's whole update, from states
+# --------------------------------------------------------------------------------------------------
+
+def _sample(actor, obs):
+    """Given: ``a = tanh(u)``, ``u ~ N(mu, sigma^2)`` (eq. 1, reparametrized) and ``log pi(a|s)``.
+
+    Returns ``(action, log_prob)``, shapes ``(B, |A|)`` and ``(B, 1)``; both carry gradients to the
+    actor (call it under ``torch.no_grad()`` where none should flow). The log-probability is your
+    ``squashed_gaussian_log_prob`` of notebook 02, written out.
+    """
+    import math
+
+    mu, log_std = actor(obs)
+    pre_tanh = mu + torch.randn_like(mu) * log_std.exp()
+    action = torch.tanh(pre_tanh)
+    gaussian = -0.5 * ((pre_tanh - mu) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    tanh_correction = 2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))  # stable log(1 - tanh^2)
+    return action, (gaussian - tanh_correction).sum(dim=-1, keepdim=True)
+
+
+# Exercise (★★★, 2 points): checks.check("ex06_drq.sac_update_critic")
+# Exercise (★★★, 2 points): checks.check("ex06_drq.sac_update_actor")
+# Exercise (★★★, 2 points): checks.check("ex06_drq.sac_update_learns")
+def sac_update(agent, batch, step):
+    """One update of SAC from states (K = M = 1: no augmentation): critic, then actor, temperature, target.
+
+    What ``course_lib.agents.sac.SACAgent.update`` does for ``--obs state``, written by you; the course's
+    training loop runs it with ``train(config, update_fn=sac_update)``. The pieces are your exercises of
+    notebook 02 (sections 3-4: the soft Bellman target, the actor's and the temperature's losses, the
+    Polyak average) and of this notebook (the critic's loss), put together in the order of notebook 06's
+    walk through ``SACAgent.update``. Use ``_sample`` above for every ``a ~ pi(.|s)``.
+
+    ``agent`` offers:
+
+    - ``agent.actor(obs) -> (mu, log_std)``; ``agent.critic(obs, action) -> (q1, q2)``;
+      ``agent.critic_target`` (same call; never trained, only averaged);
+    - ``agent.log_alpha`` (a 0-d tensor that requires grad) and ``agent.alpha`` (its ``exp()``);
+      ``agent.target_entropy`` (``-|A|``);
+    - the optimizers ``agent.critic_opt`` (the critic's parameters), ``agent.actor_opt`` (the
+      actor's) and ``agent.alpha_opt`` (``log_alpha``);
+    - ``agent.config.tau``, ``agent.config.actor_update_every``, ``agent.config.target_update_every``;
+    - ``agent.updates``: how many updates ran before this one; add 1 once the critic has stepped, and
+      step the actor and temperature when the new count is a multiple of ``actor_update_every``, the
+      target when it is a multiple of ``target_update_every``.
+
+    ``batch`` holds tensors ``obs (B, S)``, ``action (B, |A|)``, ``reward (B, 1)``, ``discount (B, 1)``
+    (gamma already included) and ``next_obs (B, S)``. ``step`` (agent steps so far) is unused by SAC.
+
+    Each gradient step must move only the parameters it is for: no gradient may reach the actor from
+    the critic's loss, nor the critic's target from anything.
+
+    Returns:
+        A dict of 0-d tensors, detached: ``critic_loss`` always; ``actor_loss`` and ``alpha`` (after
+        the temperature step) on the updates where the actor stepped.
+    """
+    raise NotImplementedError("Exercise: write sac_update(), see its docstring")

@@ -512,3 +512,36 @@ print(paper.table2().query("task == 'cartpole_swingup'")[["method", "config", "m
 # %%
 for name in ("random_shift", "stack_frames", "drq_target", "drq_critic_loss"):
     checks.check(f"ex06_drq.{name}")
+
+# %% [markdown]
+# ## Capstone: SAC's whole update, from states
+#
+# **Capstone** (★★★, 2 points): write `sac_update(agent, batch, step)` in `exercises/ex06_drq.py`:
+# everything `SACAgent.update` does from states ($K = M = 1$, no encoder), lines 2-18 of the
+# pseudocode above without the shifts. Its docstring says what `agent` offers (the networks, the
+# three optimizers, `log_alpha`, the config) and what to return; the formulas are yours, from
+# notebook 02 (sections 3-4) and section 5 here. A helper `_sample(actor, obs)` (eq. 1 and its
+# log-probability) is given. The capstone is graded three times, 2 points each, so one mistake
+# costs only its part:
+#
+# - `sac_update_critic`: the first update on a fixed batch, where only the critic steps (the actor
+#   must not even get a gradient);
+# - `sac_update_actor`: the second update, where the actor, the temperature and the target critic
+#   move too (checked with the critic's learning rate at 0, so a critic mistake is not counted twice);
+# - `sac_update_learns`: the course's training loop runs your update
+#   (`train(config, update_fn=sac_update)`) on cartpole_swingup from states, 48,000 frames, and the
+#   final evaluation must reach 400 (the reference update reaches 458 to 845 over 10 seeds). It
+#   trains for about a minute on one core.
+#
+# The probes make every normal draw 0 while your update runs ($\mathbf a = \tanh\mu$), so the order
+# in which you sample does not matter.
+
+# %%
+checks.check("ex06_drq.sac_update_critic")
+
+# %%
+checks.check("ex06_drq.sac_update_actor")
+
+# %%
+print("trains state SAC with your sac_update for about a minute (48,000 frames on one core) ...")
+checks.check("ex06_drq.sac_update_learns")

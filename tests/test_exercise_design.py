@@ -70,4 +70,6 @@ def test_the_notebook_shows_the_stars_and_points_where_it_introduces_the_exercis
 def test_the_stub_shows_the_stars_and_points(ex):
     stub = (ROOT / "exercises" / f"{ex.module}.py").read_text()
     line = f'# Exercise ({ex.stars}, {ex.points} point{"s" * (ex.points > 1)}): checks.check("{ex.name}")\n'
-    assert line + f"def {ex.function}(" in stub
+    # Directly above the def, among the lines of the other exercises that grade the same function.
+    block = re.search(rf"((?:# Exercise \(.*\n)+)def {re.escape(ex.function)}\(", stub)
+    assert block and line in block.group(1), f"no {line!r} above def {ex.function}("

@@ -171,6 +171,39 @@ WRAPPERS = {
     ("ex06_drq.drq_critic_loss", "course_lib.agents.common.twin_critic_loss"):
         "from course_lib.agents.common import twin_critic_loss\n\ndef drq_critic_loss(q1, q2, target, m):\n"
         "    return twin_critic_loss(q1, q2, target.detach(), m)\n",
+    # The capstone's agent is a SACAgent: its methods are the library's answer (stubbed on the class).
+    ("ex06_drq.sac_update_critic", "course_lib.agents.sac.SACAgent.update"):
+        "def sac_update(agent, batch, step):\n    return agent.update(batch, step)\n",
+    ("ex06_drq.sac_update_critic", "course_lib.agents.sac.SACAgent.update_critic"):
+        "def sac_update(agent, batch, step):\n"
+        "    obs, next_obs = batch['obs'], batch['next_obs']\n"
+        "    metrics = agent.update_critic(obs, batch['action'], batch['reward'], batch['discount'],\n"
+        "                                  next_obs, next_obs)\n"
+        "    agent.updates += 1\n"
+        "    if agent.updates % 2 == 0:\n"
+        "        metrics.update(agent.update_actor(obs))\n"
+        "        agent.update_target()\n"
+        "    return metrics\n",
+    # The actor's part runs with the critic's learning rate at 0: the critic's step can be left out.
+    ("ex06_drq.sac_update_actor", "course_lib.agents.sac.SACAgent.update_actor"):
+        "import torch\n\ndef sac_update(agent, batch, step):\n"
+        "    agent.updates += 1\n"
+        "    metrics = {'critic_loss': torch.zeros(())}\n"
+        "    if agent.updates % 2 == 0:\n"
+        "        metrics.update(agent.update_actor(batch['obs']))\n"
+        "        agent.update_target()\n"
+        "    return metrics\n",
+    # Polyak at every update, before the critic's step: the agent still learns.
+    ("ex06_drq.sac_update_learns", "course_lib.agents.sac.SACAgent.update_target"):
+        "def sac_update(agent, batch, step):\n"
+        "    agent.update_target()\n"
+        "    obs, next_obs = batch['obs'], batch['next_obs']\n"
+        "    metrics = agent.update_critic(obs, batch['action'], batch['reward'], batch['discount'],\n"
+        "                                  next_obs, next_obs)\n"
+        "    agent.updates += 1\n"
+        "    if agent.updates % 2 == 0:\n"
+        "        metrics.update(agent.update_actor(obs))\n"
+        "    return metrics\n",
     ("ex07_drqv2.exploration_std", "course_lib.agents.ddpg.exploration_std"):
         "from course_lib.agents import ddpg\n\ndef exploration_std(step, start, end, duration):\n"
         "    return ddpg.exploration_std(step, start, end, duration)\n",

@@ -8,7 +8,8 @@ docstrings, helpers) except the lines between ``# BEGIN SOLUTION`` and ``# END S
 included), which become one ``raise NotImplementedError(...)`` at the same indentation. Markers must
 sit inside a function and cannot nest. Above each exercise's ``def`` the stub gets one comment line
 with its difficulty and points, read from the check registry (``course_lib.checks``, the single
-source of both): ``# Exercise (★★, 2 points): checks.check("ex01_mdp.value_iteration")``.
+source of both): ``# Exercise (★★, 2 points): checks.check("ex01_mdp.value_iteration")``, one line
+per exercise when several grade parts of one function (``register(..., function=...)``).
 Maintainers only: regenerating overwrites student edits.
 """
 from __future__ import annotations
@@ -51,12 +52,17 @@ def _exercise_lines(tree: ast.AST, lines: list[str], module: str, exercises: Map
     found = {}
     for lineno, line in enumerate(lines, start=1):
         function = _innermost_function(tree, lineno) if line.strip() == BEGIN else None
-        ex = exercises.get(f"{module}.{function.name}") if function is not None else None
-        if ex is not None:
+        if function is None:
+            continue
+        # Every exercise that probes this function (several may grade parts of one), in registry order.
+        graded = [ex for ex in exercises.values()
+                  if ex.module == module and getattr(ex, "function", ex.name.split(".")[1]) == function.name]
+        if graded:
             start = min([function.lineno, *(d.lineno for d in function.decorator_list)])
             indent = lines[start - 1][: len(lines[start - 1]) - len(lines[start - 1].lstrip())]
-            found[start] = indent + EXERCISE_LINE.format(stars="★" * ex.difficulty, points=ex.points,
-                                                         s="" if ex.points == 1 else "s", name=ex.name)
+            found[start] = "".join(indent + EXERCISE_LINE.format(
+                stars="★" * ex.difficulty, points=ex.points, s="" if ex.points == 1 else "s", name=ex.name)
+                for ex in graded)
     return found
 
 

@@ -170,7 +170,10 @@ class SACAgent:
             if self.pixels:
                 features = self.encoder(features)
             mu, log_std = self.actor(features)
-            action = torch.tanh(mu) if eval_mode else sample_squashed_gaussian(mu, log_std)[0]
+            # Eq. (1)'s sample without its log-probability, which acting does not need (the same
+            # draw as sample_squashed_gaussian; and notebook 06's capstone trains with the library's
+            # log-probability stubbed, as an exercise's answer).
+            action = torch.tanh(mu) if eval_mode else torch.tanh(mu + torch.randn_like(mu) * log_std.exp())
         return action[0].cpu().numpy()
 
     # --------------------------------------------------------------------------- learning

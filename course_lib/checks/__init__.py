@@ -30,7 +30,9 @@ How to add an exercise (three steps):
 3. In the notebook, introduce it as ``**Exercise** (★★, 1 point): `function_name` ...`` (stars and
    points as registered; ``tests/test_exercise_design.py`` checks them) and add a check cell
    ``checks.check("exNN_topic.function_name")``.
-The tests pick the new exercise up from the registry automatically.
+The tests pick the new exercise up from the registry automatically. Several exercises may grade parts
+of one function, each with its own points (``register(..., function="sac_update")``), and a probe
+that trains an agent gets a longer time limit in the grader (``register(..., timeout=600)``).
 """
 from .framework import (DEFAULT_SEED, MAX_PAYLOAD, MAX_REASON, NOT_WRITTEN, REGISTRY, CheckFailed,  # noqa: F401
                         Exercise, as_float, check, decode, default_exercises_dir, encode, exercise,

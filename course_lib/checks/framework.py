@@ -56,6 +56,8 @@ class Exercise:
     probe: Callable[[Callable, np.random.Generator], Any]
     compare: Callable[[Any, Any], None]
     difficulty: int = 1  # 1..3: what the student must work out (a formula handed over is 1)
+    attribute: str | None = None  # the function probed, when not the name's second part
+    timeout: float | None = None  # seconds the grader allows it, when more than its default
 
     @property
     def stars(self) -> str:
@@ -68,7 +70,8 @@ class Exercise:
 
     @property
     def function(self) -> str:
-        return self.name.split(".")[1]
+        """The function of ``exNN_topic.py`` the probe calls (several exercises may share one)."""
+        return self.attribute or self.name.split(".")[1]
 
 
 REGISTRY: dict[str, Exercise] = {}
@@ -78,7 +81,8 @@ MIN_DIFFICULTY, MAX_DIFFICULTY = 1, 3
 
 
 def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | None = None,
-             atol: float = 1e-6, difficulty: int = 1):
+             atol: float = 1e-6, difficulty: int = 1, function: str | None = None,
+             timeout: float | None = None):
     """Decorator: register ``probe(fn, rng)`` as the probe of exercise ``name``.
 
     ``difficulty`` (1 to 3, shown as ★ to ★★★ in the notebook and the stub) says how much the
@@ -86,6 +90,12 @@ def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | N
     one's own (a vectorization, an edge case, a derivation from the notebook's text), 3 asks to
     derive or design the computation. ``compare(got, want)`` judges the student's data against the reference's (default: every leaf
     within ``atol`` of the reference, see ``expect_same``).
+
+    ``function`` names the function of ``exNN_topic.py`` to probe (default: the name's second
+    part), so that several exercises can grade parts of one function, each with its own points
+    (``ex06_drq.sac_update_critic`` and ``ex06_drq.sac_update_actor`` both probe ``sac_update``).
+    ``timeout`` (seconds) replaces the grader's per-exercise limit when it is larger: for a probe
+    that trains an agent.
     """
     parts = name.split(".")
     if len(parts) != 2 or not parts[0].startswith("ex") or not all(p.isidentifier() for p in parts):
@@ -97,9 +107,14 @@ def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | N
     if (not isinstance(difficulty, int) or isinstance(difficulty, bool)
             or not MIN_DIFFICULTY <= difficulty <= MAX_DIFFICULTY):
         raise ValueError(f"difficulty must be 1, 2 or 3 (★ to ★★★), got {difficulty!r}")
+    if function is not None and not function.isidentifier():
+        raise ValueError(f"function must be a Python name, got {function!r}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
     def decorator(probe):
-        REGISTRY[name] = Exercise(name, points, probe, compare or _default_compare(atol), difficulty)
+        REGISTRY[name] = Exercise(name, points, probe, compare or _default_compare(atol), difficulty,
+                                  function, None if timeout is None else float(timeout))
         return probe
 
     return decorator
