@@ -47,6 +47,7 @@ INSTRUCTORS_ONLY = (
     "tools/make_student_edition.py",
     "tests/test_exercises.py",          # runs solutions/ and make_exercises (replaced, see STUDENT_TESTS)
     "tests/test_grade",                 # the grader's tests (test_grade.py, test_grade_*.py)
+    "tests/test_capstone_sac.py",       # the capstone's checks against solutions/
     "tests/test_student_edition.py",    # builds this edition from solutions/
 )
 
