@@ -90,6 +90,18 @@ def power_iteration(W: torch.Tensor, n_iters: int, u: torch.Tensor | None = None
     return sigma, u, v
 
 
+def power_step_(W: torch.Tensor, u: torch.Tensor, v: torch.Tensor, eps: float = 1e-12) -> None:
+    """One power step on ``u, v`` in place: ``u <- W v / ||W v||``, then ``v <- W^T u / ||W^T u||``.
+
+    Call it under ``torch.no_grad()``. Written with ``torch.div`` by the clamped norm rather than
+    ``F.normalize``: the same numbers bit for bit, with fewer operations.
+    """
+    Wv = torch.mv(W, v)
+    torch.div(Wv, torch.linalg.vector_norm(Wv).clamp_min(eps), out=u)
+    Wtu = torch.mv(W.t(), u)
+    torch.div(Wtu, torch.linalg.vector_norm(Wtu).clamp_min(eps), out=v)
+
+
 class _SpectralNorm(nn.Module):
     """Parametrization ``W -> W / sigma(W)`` with a persistent power-iteration state (``_u``, ``_v``).
 
@@ -118,17 +130,12 @@ class _SpectralNorm(nn.Module):
     def _power_method(self, W: torch.Tensor, n: int) -> None:
         """``n`` steps ``u <- W v / ||W v||``, ``v <- W^T u / ||W^T u||`` on the buffers, in place.
 
-        In place, so the buffers stay the same tensors (needed by DataParallel / torch.compile).
-        Written with ``torch.div`` by the clamped norm rather than ``F.normalize``: the same numbers
-        bit for bit (``F.normalize`` computes exactly that), with fewer operations per step.
+        In place (:func:`power_step_`), so the buffers stay the same tensors (needed by
+        DataParallel / torch.compile).
         """
-        u, v, eps = self._u, self._v, self.eps
         with torch.no_grad():
             for _ in range(n):
-                Wv = torch.mv(W, v)
-                torch.div(Wv, torch.linalg.vector_norm(Wv).clamp_min(eps), out=u)
-                Wtu = torch.mv(W.t(), u)
-                torch.div(Wtu, torch.linalg.vector_norm(Wtu).clamp_min(eps), out=v)
+                power_step_(W, self._u, self._v, self.eps)
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
         if self.training:

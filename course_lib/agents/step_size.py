@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.spectral import power_step_
+
 __all__ = ["width_scaled_weights", "width_transfer_groups", "sn_candidate_weights", "SigmaScaledSteps"]
 
 
@@ -94,10 +96,7 @@ class SigmaScaledSteps:
     def _power_step(self) -> None:
         sigmas = []
         for w, u, v in zip(self.weights, self.u, self.v):
-            wv = torch.mv(w, v)
-            torch.div(wv, torch.linalg.vector_norm(wv).clamp_min(self.eps), out=u)
-            wtu = torch.mv(w.t(), u)
-            torch.div(wtu, torch.linalg.vector_norm(wtu).clamp_min(self.eps), out=v)
+            power_step_(w, u, v, self.eps)  # the same step as SN's (course_lib.spectral)
             sigmas.append(torch.dot(u, torch.mv(w, v)))
         self.sigmas = sigmas
 
