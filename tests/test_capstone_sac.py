@@ -4,9 +4,11 @@
   fixed batch (``course_lib/checks/nb06_drq.py``); typical mistakes fail the part they break and
   pass the other.
 - ``ex06_drq.sac_update_learns`` trains state SAC on cartpole_swingup through
-  ``train(..., update_fn=sac_update)``. Its full run (48k frames, about a minute on one core) is
-  calibrated by hand (the reference on 10 seeds, threshold in ``nb06_drq.LEARN_THRESHOLD``); here it
-  runs in smoke mode (``COURSE_CHECK_SMOKE``, set by conftest.py): a tiny budget, any finite return.
+  ``train(..., update_fn=sac_update)`` and the judge evaluates the trained actor
+  (``course_lib/checks/learning.py``, tested in tests/test_learning_outcome.py). Its full run (48k
+  frames, about a minute on one core) is calibrated with tools/calibrate_learning.py (threshold in
+  ``nb06_drq.LEARN_THRESHOLD``); here it runs in smoke mode (``COURSE_CHECK_SMOKE``, set by
+  conftest.py): a tiny budget, any finite return.
 - ``train(update_fn=...)`` with the reference gives the built-in update's run bit for bit.
 """
 from pathlib import Path
@@ -97,18 +99,6 @@ def test_the_learning_check_runs_the_students_update_in_smoke_mode(tmp_path):
     assert run_check("ex06_drq.sac_update_learns", ROOT / "solutions") == (True, "correct")
     crashing = _variant(tmp_path, "    c = agent.config\n", "    c = agent.config\n    raise KeyError('oops')\n")
     assert run_check("ex06_drq.sac_update_learns", crashing) == (False, "raised KeyError: 'oops'")
-
-
-def test_the_learning_check_fails_below_the_threshold_without_printing_it():
-    from course_lib.checks import nb06_drq
-
-    want = {"seed": 3, "frames": 48_000, "threshold": 600.0, "crashed": False, "final evaluation return": 712.5}
-    nb06_drq._compare_learns(dict(want), want)
-    with pytest.raises(Exception, match="below") as info:
-        nb06_drq._compare_learns({**want, "final evaluation return": 100.0}, want)
-    assert "712" not in str(info.value)  # the threshold is public (the notebook says it), the reference's return not
-    with pytest.raises(Exception, match="graded seed"):
-        nb06_drq._compare_learns({**want, "seed": 4}, want)
 
 
 def test_train_with_the_reference_update_repeats_the_built_in_run():

@@ -58,6 +58,7 @@ class Exercise:
     difficulty: int = 1  # 1..3: what the student must work out (a formula handed over is 1)
     attribute: str | None = None  # the function probed, when not the name's second part
     timeout: float | None = None  # seconds the grader allows it, when more than its default
+    reference: Callable[[np.random.Generator], Any] | None = None  # the reference's data, without the probe
 
     @property
     def stars(self) -> str:
@@ -82,7 +83,7 @@ MIN_DIFFICULTY, MAX_DIFFICULTY = 1, 3
 
 def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | None = None,
              atol: float = 1e-6, difficulty: int = 1, function: str | None = None,
-             timeout: float | None = None):
+             timeout: float | None = None, reference: Callable[[np.random.Generator], Any] | None = None):
     """Decorator: register ``probe(fn, rng)`` as the probe of exercise ``name``.
 
     ``difficulty`` (1 to 3, shown as ★ to ★★★ in the notebook and the stub) says how much the
@@ -95,7 +96,9 @@ def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | N
     part), so that several exercises can grade parts of one function, each with its own points
     (``ex06_drq.sac_update_critic`` and ``ex06_drq.sac_update_actor`` both probe ``sac_update``).
     ``timeout`` (seconds) replaces the grader's per-exercise limit when it is larger: for a probe
-    that trains an agent.
+    that trains an agent. ``reference(rng)``, when given, computes the reference's data instead of
+    running the probe on the solution: a learning outcome (``learning.register_learning``) needs the
+    seed and the threshold, not a trained reference.
     """
     parts = name.split(".")
     if len(parts) != 2 or not parts[0].startswith("ex") or not all(p.isidentifier() for p in parts):
@@ -114,7 +117,7 @@ def register(name: str, points: int = 1, compare: Callable[[Any, Any], None] | N
 
     def decorator(probe):
         REGISTRY[name] = Exercise(name, points, probe, compare or _default_compare(atol), difficulty,
-                                  function, None if timeout is None else float(timeout))
+                                  function, None if timeout is None else float(timeout), reference)
         return probe
 
     return decorator
@@ -233,8 +236,11 @@ def reference_outputs(name: str, seed: int = DEFAULT_SEED) -> Any:
     path = solutions_dir() / f"{ex.module}.py"
     key = (name, int(seed), path.stat().st_mtime_ns)
     if key not in _REFERENCE_CACHE:
-        fn = getattr(load_module(ex.module, solutions_dir()), ex.function)
-        _REFERENCE_CACHE[key] = decode(encode(ex.probe(fn, rng_for(seed))))
+        if ex.reference is not None:
+            data = ex.reference(rng_for(seed))
+        else:
+            data = ex.probe(getattr(load_module(ex.module, solutions_dir()), ex.function), rng_for(seed))
+        _REFERENCE_CACHE[key] = decode(encode(data))
     return _REFERENCE_CACHE[key]
 
 
