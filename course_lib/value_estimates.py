@@ -1,4 +1,4 @@
-"""Are a critic's Q-values right? Compare them with Monte Carlo returns of the same policy (notebook 02).
+"""Are a critic's Q-values right? Compare them with Monte Carlo returns of the same policy (notebook 02b).
 
 A critic ``Q_psi(a, s)`` trained on eq. (2) claims to know the discounted return of its policy.
 That claim can be checked by brute force: from states the policy visits, roll the policy out long

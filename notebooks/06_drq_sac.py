@@ -508,6 +508,17 @@ print(paper.table2().query("task == 'cartpole_swingup'")[["method", "config", "m
 # </details>
 #
 # ## Your exercises at a glance
+#
+# | exercise | difficulty | points |
+# | --- | --- | --- |
+# | `random_shift` | ★★ | 2 |
+# | `stack_frames` | ★★ | 1 |
+# | `drq_target` | ★★ | 1 |
+# | `drq_critic_loss` | ★ | 1 |
+# | capstone `sac_update`: `_critic`, `_actor`, `_learns` (below) | ★★★ | 2 each |
+#
+# Run this cell after editing `exercises/ex06_drq.py` (no kernel restart needed: each check reloads
+# the file); the capstone's checks follow in the next section.
 
 # %%
 for name in ("random_shift", "stack_frames", "drq_target", "drq_critic_loss"):
@@ -529,9 +540,10 @@ for name in ("random_shift", "stack_frames", "drq_target", "drq_critic_loss"):
 # - `sac_update_actor`: the second update, where the actor, the temperature and the target critic
 #   move too (checked with the critic's learning rate at 0, so a critic mistake is not counted twice);
 # - `sac_update_learns`: the course's training loop runs your update
-#   (`train(config, update_fn=sac_update)`) on cartpole_swingup from states, 48,000 frames, and the
-#   final evaluation must reach 400 (the reference update reaches 458 to 845 over 10 seeds). It
-#   trains for about a minute on one core.
+#   (`train(config, update_fn=sac_update)`) on cartpole_swingup from states for 48,000 frames; then
+#   the trained policy (its mean action) plays 5 fresh episodes, and their mean return must reach
+#   400 (the reference update reaches 457 to 845 over 10 seeds). It trains for about a minute on
+#   one core.
 #
 # The probes make every normal draw 0 while your update runs ($\mathbf a = \tanh\mu$), so the order
 # in which you sample does not matter.
