@@ -46,7 +46,15 @@ def orthogonal_init(m: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def _linear(in_dim: int, out_dim: int, sn: bool) -> nn.Linear:
+def _linear(in_dim: int, out_dim: int, sn: bool, spectral_norm_fn=None) -> nn.Module:
+    if sn and spectral_norm_fn is not None:  # a hand-written SN (notebook 04's capstone) wraps a plain Linear
+        layer = nn.Linear(in_dim, out_dim)
+        orthogonal_init(layer)
+        wrapped = spectral_norm_fn(layer)
+        if not isinstance(wrapped, nn.Module):
+            raise ValueError(f"spectral_norm_fn must return an nn.Module (the normalized layer), got "
+                             f"{type(wrapped).__name__}")
+        return wrapped
     layer = (SpectralLinear if sn else nn.Linear)(in_dim, out_dim)  # SpectralLinear: SN's faster forward
     orthogonal_init(layer)  # initialise before SN so the parametrization stores the orthogonal W
     return apply_spectral_norm(layer) if sn else layer
@@ -87,10 +95,11 @@ class MLPHead(nn.Sequential):
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden_dim: int, depth: int, spectral_norm: bool = False,
-                 penultimate_norm: bool = False):
+                 penultimate_norm: bool = False, spectral_norm_fn=None):
         layers: list[tuple[str, nn.Module]] = []
         for i in range(depth):
-            layers.append((f"fc{i + 1}", _linear(in_dim if i == 0 else hidden_dim, hidden_dim, spectral_norm and i > 0)))
+            layers.append((f"fc{i + 1}", _linear(in_dim if i == 0 else hidden_dim, hidden_dim, spectral_norm and i > 0,
+                                                 spectral_norm_fn)))
             layers.append((f"relu{i + 1}", nn.ReLU()))
         if penultimate_norm:
             layers.append(("pnorm", PenultimateNorm()))
@@ -104,13 +113,13 @@ class ResidualBlock(nn.Module):
     #: ``x + branch(x)``: :func:`course_lib.spectral.lipschitz_upper_bound` bounds it by ``1 + Lip(branch)``.
     residual = True
 
-    def __init__(self, dim: int, inner_dim: int, spectral_norm: bool = False):
+    def __init__(self, dim: int, inner_dim: int, spectral_norm: bool = False, spectral_norm_fn=None):
         super().__init__()
         self.branch = nn.Sequential(OrderedDict([
             ("norm", nn.LayerNorm(dim)),
-            ("w1", _linear(dim, inner_dim, spectral_norm)),
+            ("w1", _linear(dim, inner_dim, spectral_norm, spectral_norm_fn)),
             ("relu", nn.ReLU()),
-            ("w2", _linear(inner_dim, dim, spectral_norm)),
+            ("w2", _linear(inner_dim, dim, spectral_norm, spectral_norm_fn)),
         ]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,10 +136,11 @@ class ModernHead(nn.Module):
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden_dim: int, depth: int, spectral_norm: bool = False,
-                 penultimate_norm: bool = False):
+                 penultimate_norm: bool = False, spectral_norm_fn=None):
         super().__init__()
         self.input = _linear(in_dim, hidden_dim, False)
-        self.blocks = nn.Sequential(*[ResidualBlock(hidden_dim, 2 * hidden_dim, spectral_norm) for _ in range(depth)])
+        self.blocks = nn.Sequential(*[ResidualBlock(hidden_dim, 2 * hidden_dim, spectral_norm, spectral_norm_fn)
+                                      for _ in range(depth)])
         if penultimate_norm:  # only when asked: the default module tree stays as it was
             self.pnorm = PenultimateNorm()
         self.output = _linear(hidden_dim, out_dim, False)
@@ -157,7 +167,7 @@ def _check_positive_int(name: str, value, minimum: int = 1) -> None:
 
 
 def make_head(arch: str, in_dim: int, out_dim: int, hidden_dim: int = 1024, depth: int = 2,
-              spectral_norm: bool = False, penultimate_norm: bool = False) -> nn.Module:
+              spectral_norm: bool = False, penultimate_norm: bool = False, spectral_norm_fn=None) -> nn.Module:
     """Build an actor or critic head: ``(batch, in_dim) -> (batch, out_dim)``.
 
     Args:
@@ -167,6 +177,9 @@ def make_head(arch: str, in_dim: int, out_dim: int, hidden_dim: int = 1024, dept
         spectral_norm: normalize every Linear except the first and the last (Sec. 5.1).
         penultimate_norm: L2-normalize the features entering the last Linear (:class:`PenultimateNorm`;
             the follow-up paper's fix for saturating actors). Off by default.
+        spectral_norm_fn: optional ``spectral_norm_fn(linear) -> module`` that normalizes the layers
+            ``spectral_norm`` selects instead of :func:`course_lib.spectral.spectral_norm` (notebook
+            04's capstone): it gets each of them as a plain, orthogonally initialised ``nn.Linear``.
     """
     if arch not in ARCHS:
         raise ValueError(f"unknown head architecture {arch!r}; allowed: {', '.join(ARCHS)}")
@@ -174,7 +187,17 @@ def make_head(arch: str, in_dim: int, out_dim: int, hidden_dim: int = 1024, dept
     _check_positive_int("in_dim", in_dim)
     _check_positive_int("out_dim", out_dim)
     _check_positive_int("hidden_dim", hidden_dim)
+    if spectral_norm_fn is not None:
+        if not spectral_norm:
+            raise ValueError("spectral_norm_fn replaces the spectral normalization of the head's layers: "
+                             "pass spectral_norm=True with it")
+        if not callable(spectral_norm_fn):
+            raise ValueError(f"spectral_norm_fn must be a function linear -> module, got "
+                             f"{type(spectral_norm_fn).__name__}")
     cls = MLPHead if arch == "mlp" else ModernHead
+    if spectral_norm_fn is not None:
+        return cls(in_dim, out_dim, hidden_dim, depth, True, penultimate_norm=bool(penultimate_norm),
+                   spectral_norm_fn=spectral_norm_fn)
     if penultimate_norm:
         return cls(in_dim, out_dim, hidden_dim, depth, bool(spectral_norm), penultimate_norm=True)
     return cls(in_dim, out_dim, hidden_dim, depth, bool(spectral_norm))

@@ -206,7 +206,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, device: torch.device, progress: bool = True,
                  callback: Callable[[Event], Any] | None = None, stop=None,
-                 update_fn: Callable[[Any, dict, int], dict] | None = None):
+                 update_fn: Callable[[Any, dict, int], dict] | None = None, agent_fn: Callable | None = None):
         from course_lib.agents import make_agent
         from course_lib.envs import make_env
         from course_lib.replay import DeviceFrameReplay, ReplayBuffer
@@ -221,7 +221,7 @@ class Trainer:
         self.env = make_env(cfg.task, cfg.obs, cfg.seed, cfg.action_repeat, cfg.frame_stack, cfg.image_size)
         self.eval_env = make_env(cfg.task, cfg.obs, cfg.seed + EVAL_SEED_OFFSET, cfg.action_repeat,
                                  cfg.frame_stack, cfg.image_size)
-        self.agent = make_agent(cfg, self.env.obs_shape, self.env.action_dim, device)
+        self.agent = (agent_fn or make_agent)(cfg, self.env.obs_shape, self.env.action_dim, device)
         self.checkpoint = self._load_checkpoint() if (cfg.resume and self.out is not None) else None
         capacity = self._replay_capacity()
         if self.checkpoint:  # a longer continued run gets the larger ring a one-go run would have
@@ -531,7 +531,8 @@ def _tqdm_disabled_by_environment() -> bool:
 
 
 def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event], Any] | None = None,
-          stop=None, update_fn: Callable[[Any, dict, int], dict] | None = None) -> RunResult:
+          stop=None, update_fn: Callable[[Any, dict, int], dict] | None = None,
+          agent_fn: Callable | None = None) -> RunResult:
     """Train one agent as ``config`` says; return its evaluations, diagnostics and the agent.
 
     Args:
@@ -549,6 +550,10 @@ def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event]
             capstone, ``sac_update``) trained by the course's loop. It gets the agent, the sampled
             batch of tensors and the agent step, and returns a dict of 0-d tensors (logged in
             train.csv where the names match its columns). A resumed run must be given it again.
+        agent_fn: optional ``agent_fn(config, obs_shape, action_dim, device) -> agent`` called
+            instead of :func:`course_lib.agents.make_agent` to build the agent: e.g. a SAC agent
+            whose critic uses a hand-written spectral normalization (notebook 04's capstone,
+            ``SACAgent(..., critic_spectral_norm_fn=...)``). A resumed run must be given it again.
 
     A stopped run keeps status ``"running"`` in config.json and can be resumed from its last
     checkpoint. Raises ``ValueError`` for bad settings (before anything is written).
@@ -558,7 +563,8 @@ def train(config: TrainConfig, progress: bool = True, callback: Callable[[Event]
         done = stored.get("frames_done") or 0
         if stored["status"] == "crashed" or done >= cfg.frames:
             return _stored_result(cfg, stored)
-    trainer = Trainer(cfg, device, progress=progress, callback=callback, stop=stop, update_fn=update_fn)
+    trainer = Trainer(cfg, device, progress=progress, callback=callback, stop=stop, update_fn=update_fn,
+                      agent_fn=agent_fn)
     status = trainer.run()
     return trainer.result(status)
 

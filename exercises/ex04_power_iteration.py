@@ -14,6 +14,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 # Exercise (★★, 1 point): checks.check("ex04_power_iteration.power_steps_needed")
@@ -87,3 +88,56 @@ def sn_linear_forward(x, W, b, u, v, training):
         ``(y, u, v)``: the output ``(batch, m)`` and the (possibly updated) vectors.
     """
     raise NotImplementedError("Exercise: write sn_linear_forward(), see its docstring")
+
+
+# --------------------------------------------------------------------------------------------------
+# Capstone: spectral normalization as a module
+# --------------------------------------------------------------------------------------------------
+
+class SpectralNorm(nn.Module):
+    """A linear layer that uses its weight divided by that weight's largest singular value.
+
+    Spectral normalization (Miyato et al. 2018), which the paper applies to the hidden layers of its
+    heads (Sec. 4 and 5.1) to keep every factor ``||w_i||`` of the bound of eq. (5) near 1. It wraps
+    an existing ``nn.Linear`` (the one ``spectral_norm`` below gets) and normalizes its weight on the
+    fly, the way notebook 04, section 3 describes:
+
+    - keep ``linear`` as the submodule ``self.linear``: its ``weight`` and ``bias`` stay the only
+      parameters (what the optimizer trains and the target critic averages);
+    - keep the power method's vectors as **buffers** named ``u`` (length ``out_features``) and ``v``
+      (length ``in_features``), unit vectors drawn at random at creation (a few warm-up power steps
+      there are allowed), so that ``.to()``/``.double()`` move them and ``state_dict()`` saves them;
+    - in **training** mode, each forward first takes exactly **one** power step from the stored
+      vectors, in PyTorch's order of the half-steps (as your ``sn_linear_forward``), without
+      gradient, and stores the new vectors; in **eval** mode the stored vectors stay as they are;
+    - then the layer computes ``linear``'s output with the weight divided by the estimate of
+      sigma made from the current ``u`` and ``v``; the gradient flows through that estimate (through
+      ``W`` in it), with ``u`` and ``v`` held constant, as in Miyato et al.
+
+    Do not use ``torch.nn.utils`` spectral norms, ``course_lib.spectral`` or ``torch.linalg`` here.
+    """
+
+    def __init__(self, linear, eps=1e-12):
+        super().__init__()
+        raise NotImplementedError("Exercise: write __init__(), see its docstring")
+
+    def forward(self, x):
+        raise NotImplementedError("Exercise: write forward(), see its docstring")
+
+
+# Exercise (★★★, 2 points): checks.check("ex04_power_iteration.spectral_norm_normalizes")
+# Exercise (★★★, 2 points): checks.check("ex04_power_iteration.spectral_norm_power_step")
+# Exercise (★★★, 2 points): checks.check("ex04_power_iteration.spectral_norm_gradient")
+# Exercise (★★★, 2 points): checks.check("ex04_power_iteration.spectral_norm_learns")
+def spectral_norm(linear):
+    """``linear`` (an ``nn.Linear``) wrapped in your ``SpectralNorm``: the layer normalized.
+
+    Like ``torch.nn.utils.parametrizations.spectral_norm`` and ``course_lib.spectral.spectral_norm``,
+    it takes a layer and gives it back normalized. The checks call it, and so does the course's
+    training loop, which builds the critic's hidden layers as plain ``nn.Linear`` s and passes each
+    to this function (``SACAgent(..., critic_spectral_norm_fn=spectral_norm)``).
+
+    Returns:
+        An ``nn.Module`` mapping ``(batch, in_features)`` to ``(batch, out_features)``.
+    """
+    raise NotImplementedError("Exercise: write spectral_norm(), see its docstring")

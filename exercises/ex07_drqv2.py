@@ -13,6 +13,7 @@ linearly), and, in the same first author's follow-up (Bjorck, Gomes & Weinberger
 fix for actors whose tanh saturates: penultimate normalization.
 """
 import numpy as np
+import torch
 
 
 # Exercise (★★, 1 point): checks.check("ex07_drqv2.n_step_target")
@@ -78,3 +79,62 @@ def penultimate_normalize(x, eps=1e-6):
     """
     raise NotImplementedError("Exercise: write penultimate_normalize(), see its docstring")
 
+
+
+# --------------------------------------------------------------------------------------------------
+# Capstone: DrQ-v2's (DDPG's) whole update, from states
+# --------------------------------------------------------------------------------------------------
+
+def _in_bounds(action):
+    """Given: ``action`` clamped to ``[-1, 1]`` (a hair inside) in value, but not in gradient.
+
+    DrQ-v2's clamp of a noisy action: the value is clamped, the gradient passes straight through
+    (``x - x.detach() + clamped.detach()``), so that eq. (3)'s gradient is not cut off where the
+    noise pushed an action past the bound. Apply it to every noisy action, in the target and in the
+    actor's loss.
+    """
+    clamped = action.clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+    return action - action.detach() + clamped.detach()
+
+
+# Exercise (★★★, 2 points): checks.check("ex07_drqv2.ddpg_update_critic")
+# Exercise (★★★, 2 points): checks.check("ex07_drqv2.ddpg_update_actor")
+# Exercise (★★★, 2 points): checks.check("ex07_drqv2.ddpg_update_learns")
+def ddpg_update(agent, batch, step):
+    """One update of DrQ-v2 (DDPG) from states (K = M = 1: no augmentation): critic, then actor, then target.
+
+    What ``course_lib.agents.ddpg.DDPGAgent.update`` does for ``--obs state``, written by you; the course's
+    training loop runs it with ``train(config, update_fn=ddpg_update)``. The pieces are your exercises of
+    notebook 02 (the target policy smoothing, DDPG's actor loss, the Polyak average), of notebook 06
+    (the twin critic's loss) and of this notebook: the n-step target (section 2) and the exploration
+    schedule (section 3: call your ``exploration_std`` above). Both the critic's target action and the
+    actor's action carry exploration noise of the scheduled standard deviation at agent step ``step``,
+    clipped as in section 3; draw it with ``torch.randn_like`` (or any normal draw) and pass every
+    noisy action through ``_in_bounds`` above.
+
+    ``agent`` offers:
+
+    - ``agent.actor(obs) -> action`` (``tanh(mu)``, shape ``(B, |A|)``, no noise);
+      ``agent.critic(obs, action) -> (q1, q2)``; ``agent.critic_target`` (same call; never trained,
+      only averaged);
+    - the optimizers ``agent.critic_opt`` (the critic's parameters) and ``agent.actor_opt`` (the actor's);
+    - ``agent.config.std_start``, ``std_end``, ``std_decay_steps`` (the schedule, in agent steps),
+      ``std_clip`` (the noise clip), ``tau``, ``actor_update_every`` and ``target_update_every``;
+    - ``agent.updates``: how many updates ran before this one; add 1 once the critic has stepped, and
+      step the actor when the new count is a multiple of ``actor_update_every``, the target when it
+      is a multiple of ``target_update_every`` (DrQ-v2: both 1).
+
+    ``batch`` holds tensors ``obs (B, S)``, ``action (B, |A|)``, ``reward (B, 1)``, ``discount (B, 1)``
+    and ``next_obs (B, S)``, as ``course_lib.replay.ReplayBuffer.sample`` returns them with n-step
+    returns: ``reward`` is already the discounted sum of the window's rewards and ``discount`` the
+    discount of its bootstrap (the powers of gamma and the episode's end included), and ``next_obs``
+    is the state the window bootstraps from. Do not use ``agent.config.discount`` or ``n_step``.
+
+    Each gradient step must move only the parameters it is for: no gradient may reach the actor from
+    the critic's loss, nor the critic's target from anything.
+
+    Returns:
+        A dict of 0-d tensors, detached: ``critic_loss`` always; ``actor_loss`` on the updates where the
+        actor stepped.
+    """
+    raise NotImplementedError("Exercise: write ddpg_update(), see its docstring")

@@ -136,7 +136,9 @@ plt.show()
 # | notebook | topic |
 # |---|---|
 # | 01 | MDPs, Bellman equations, value iteration; TD(0) and Q-learning from samples; a dm_control task as an MDP |
-# | 02 | actor-critic: from Q-learning to DDPG and SAC (eqs. 1-3), overestimation, target networks |
+# | 01b | DQN: Q-learning with a network, a replay memory and a target network; the deadly triad |
+# | 02 | actor-critic: from Q-learning to DDPG and SAC (eqs. 1-3), line by line |
+# | 02b | actor-critic in practice: SAC and DDPG from states on a CPU, overestimation, target networks |
 # | 03 | Lipschitz constants of critics: the bound of eq. (5) against measurements |
 # | 04 | the power method and spectral normalization from scratch |
 # | 05 | modern architectures: residual heads with LayerNorm; where SN comes from (GANs) |

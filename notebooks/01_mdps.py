@@ -410,7 +410,7 @@ plt.show()
 # probability $\epsilon/4$ each. (2) Its target moves twice: through the bootstrapped $Q(s', \cdot)$,
 # like TD(0), and through the $\max$, whose argmax changes while $Q$ is wrong; while it is noisy,
 # $\max_{a'} Q(s', a')$ is also *biased upwards* (the maximum of noisy estimates overestimates the
-# maximum of their means), a bias notebook 02 measures in the deep agents. TD(0) evaluates one fixed
+# maximum of their means), a bias notebook 02b measures in the deep agents. TD(0) evaluates one fixed
 # policy, and its target is unbiased given $V$.
 #
 # </details>
@@ -499,8 +499,8 @@ plt.show()
 # the mean squared TD error over a minibatch from the replay buffer; and the max over actions,
 # impossible over a continuous action space, is replaced by an actor. Bootstrapping, function
 # approximation and off-policy data together are known as the **deadly triad**: each is useful,
-# and together they can make the estimates diverge. Notebook 02 measures that, and the target
-# networks that keep it in check.
+# and together they can make the estimates diverge. Notebook 01b shows that in two states, and the
+# replay memory and target network that DQN uses to keep it in check.
 
 # %% [markdown]
 # ## 8. A dm_control task seen as an MDP
@@ -605,5 +605,6 @@ plt.show()
 #
 # </details>
 #
-# **Next:** notebook 02 replaces the tables of this notebook with networks: a critic $Q_\psi(s, a)$
+# **Next:** notebook 01b replaces the table of Q-learning with a network (DQN), with a replay memory
+# and a target network; notebook 02 then carries it to continuous actions: a critic $Q_\psi(s, a)$
 # trained on the Bellman equation, and an actor that follows its gradient.

@@ -370,6 +370,70 @@ print(f"smallest u^T W v / sigma_max seen: {worst:.3f} (the estimate is never ab
 # which SN does not touch.
 
 # %% [markdown]
+# ## 5. Capstone: spectral normalization as a module
+#
+# **Capstone** (★★★, 2 points): write `spectral_norm(linear)` in `exercises/ex04_power_iteration.py`,
+# and the module `SpectralNorm` it returns: an `nn.Module` that wraps an `nn.Linear` and normalizes
+# its weight on the fly, as the paper's critics need. Its docstring says what to keep where:
+# the Linear as `self.linear` (its weight and bias stay the only parameters), the vectors $u$ and $v$
+# as **buffers** (so that `.to()` moves them and `state_dict()` saves them), one power step per
+# training-mode forward without gradient, none in eval mode, and $W/\sigma$ with the gradient
+# flowing through $\sigma = u^\top W v$ (section 3 and your `sn_linear_forward` have the maths).
+#
+# Why is *one* step per update enough? Because $u$ and $v$ persist and the weight moves slowly: an
+# optimizer step changes $W$ a little, so its top singular vectors barely turn, and the stored
+# vectors are already close to them. Each step shrinks what is left of the error by the factor
+# $(\sigma_2/\sigma_1)^2$ (section 2) while an update adds only a little new error, so the estimate
+# stays close; section 4 measured it: warm estimates mostly within a few percent, a cold step about
+# 30% off. Re-draw the vectors at every forward and every estimate is a cold one.
+#
+# The capstone is graded four times, 2 points each, so one mistake costs only its part:
+#
+# - `spectral_norm_normalizes`: after 60 training forwards on a fixed weight, the layer's output
+#   uses $W/\sigma_{\max}(W)$: the weight it uses has spectral norm 1, checked with
+#   `torch.linalg.matrix_norm(ord=2)`;
+# - `spectral_norm_power_step`: from vectors the check sets, $u$ and $v$ after each training forward
+#   (one step, PyTorch's order of the half-steps), unchanged by eval-mode forwards, moved by
+#   `.double()` and restored by `load_state_dict`;
+# - `spectral_norm_gradient`: the gradient w.r.t. the weight and the bias after a training-mode and an
+#   eval-mode forward: that of $W/(u^\top W v)$ with your stored $u, v$ held constant;
+# - `spectral_norm_learns`: the course's training loop trains state SAC on cartpole_swingup for 48,000
+#   frames with a 4-layer MLP critic whose three hidden-to-hidden layers are your modules (the actor
+#   is the course's): `train(config, agent_fn=...)` builds the agent as
+#   `SACAgent(config, ..., critic_spectral_norm_fn=spectral_norm)`. The grader evaluates the trained
+#   actor itself, and its return must reach 400 (the reference module reaches 534 to 843 over 10
+#   seeds). It trains for about a minute on one core.
+
+# %%
+checks.check("ex04_power_iteration.spectral_norm_normalizes")
+
+# %%
+checks.check("ex04_power_iteration.spectral_norm_power_step")
+
+# %%
+checks.check("ex04_power_iteration.spectral_norm_gradient")
+
+# %%
+print("trains state SAC with your SN in the critic (48,000 frames on one core) ...")
+checks.check("ex04_power_iteration.spectral_norm_learns")
+
+# %% [markdown]
+# ## Your exercises at a glance
+#
+# | exercise | difficulty | points |
+# | --- | --- | --- |
+# | `power_steps_needed` | ★★ | 1 |
+# | `power_iteration` | ★★ | 2 |
+# | `spectral_normalize` | ★ | 1 |
+# | `sn_linear_forward` | ★★ | 2 |
+# | capstone `spectral_norm`: `_normalizes`, `_power_step`, `_gradient`, `_learns` | ★★★ | 2 each |
+
+# %%
+for name in ("power_steps_needed", "power_iteration", "spectral_normalize", "sn_linear_forward",
+             "spectral_norm_normalizes", "spectral_norm_power_step", "spectral_norm_gradient"):
+    checks.check(f"ex04_power_iteration.{name}")
+
+# %% [markdown]
 # ## Questions
 #
 # 1. A matrix has $\sigma_1 = \sigma_2$. What does the power method do? Does SN still work?

@@ -34,10 +34,18 @@
 # 4. the **Table 1 setting**: the paper's numbers and the command that trains one cell of it on a GPU;
 # 5. **the saturated actor**: why a deep DDPG actor's tanh gets stuck, why SAC resists it, and the
 #    fix of the follow-up paper (penultimate normalization), with measured runs;
-# 6. a quick run on the CPU.
+# 6. a quick run on the CPU;
+# 7. the CPU pixel setting run to its budget;
+# 8. the capstone: DrQ-v2's whole update, written by you and trained by the course's loop.
 #
 # Exercises (`exercises/ex07_drqv2.py`, each with a check cell where its concept is taught):
-# `n_step_target` (section 2), `exploration_std` (section 3), `penultimate_normalize` (section 5).
+#
+# - `n_step_target` (★★, 1 point, section 2);
+# - `exploration_std` (★, 1 point, section 3);
+# - `penultimate_normalize` (★, 1 point, section 5);
+# - the capstone `ddpg_update` (★★★, section 8, three checks of 2 points each): DrQ-v2's whole
+#   update from states, which puts the n-step target and the exploration schedule to work in an
+#   agent that trains.
 
 # %%
 import os
@@ -632,3 +640,57 @@ print(heads.round(2).to_string(index=False))
 #    on its own, possibly diverging, estimates. Which effect wins is an empirical question.
 #
 # </details>
+
+# %% [markdown]
+# ## Your exercises at a glance
+#
+# `exercises/ex07_drqv2.py` holds three exercises (3 points): `n_step_target` (★★, 1 point),
+# `exploration_std` (★, 1 point) and `penultimate_normalize` (★, 1 point), and the capstone of
+# section 8, `ddpg_update` (★★★, three checks of 2 points each: `ddpg_update_critic`,
+# `ddpg_update_actor`, `ddpg_update_learns`). Run this cell after editing the file (no kernel
+# restart needed: each check reloads it); the capstone's checks are in section 8.
+
+# %%
+for name in ("n_step_target", "exploration_std", "penultimate_normalize"):
+    checks.check(f"ex07_drqv2.{name}")
+
+# %% [markdown]
+# ## 8. Capstone: DrQ-v2's whole update, from states
+#
+# **Capstone** (★★★, 2 points): write `ddpg_update(agent, batch, step)` in `exercises/ex07_drqv2.py`:
+# everything `DDPGAgent.update` does from states (no encoder, no augmentation): the critic's step
+# on eq. (2) against the batch's n-step target, with the twin minimum and target policy smoothing;
+# the actor's step on eq. (3) through the minimum of the two critics at a noisy action; and the
+# Polyak average of the target critic. It puts together your exercises of notebook 02 (the
+# smoothed target action, DDPG's actor loss, the Polyak average), of notebook 06 (the twin critic's
+# loss) and of this notebook: the noise has the standard deviation of your `exploration_std` at
+# agent step `step` (section 3), and the batch's `reward` and `discount` are those of section 2's
+# windows. Its docstring says what `agent` offers and what to return. A helper `_in_bounds(action)`
+# (the clamp to $[-1, 1]$ that lets the actor's gradient through) is given. The capstone is graded
+# three times, 2 points each, so one mistake costs only its part:
+#
+# - `ddpg_update_critic`: the first update on a fixed batch of 3-step windows, with the actor and
+#   the target set to move every second update, so that only the critic steps (the actor must not
+#   even get a gradient);
+# - `ddpg_update_actor`: two updates with DrQ-v2's rhythm (actor and target at every update),
+#   checked with the critic's learning rate at 0, so a critic mistake is not counted twice;
+# - `ddpg_update_learns`: the course's training loop runs your update
+#   (`train(config, update_fn=ddpg_update)`) on cartpole_balance from states, 48,000 frames (6,000
+#   agent steps; the std decays from 1.0 to 0.1 over the first 5,000), and the trained actor,
+#   evaluated on 5 episodes of the checker's own, must reach 800 (an untrained actor gets 146 to
+#   299; the reference update reached 924 to 999 over 10 seeds). It trains for about a minute on
+#   one core.
+#
+# In the first two checks every normal draw of torch returns the same fixed values while your update
+# runs, some small and some large, so the clip and the schedule both show, and the order in which
+# you draw (or the function you draw with) does not matter.
+
+# %%
+checks.check("ex07_drqv2.ddpg_update_critic")
+
+# %%
+checks.check("ex07_drqv2.ddpg_update_actor")
+
+# %%
+print("trains state DDPG with your ddpg_update (48,000 frames on one core) ...")
+checks.check("ex07_drqv2.ddpg_update_learns")

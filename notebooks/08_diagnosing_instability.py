@@ -71,6 +71,7 @@ from course_lib.runtime import describe_hardware
 print(describe_hardware())
 
 # %%
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -79,7 +80,7 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from course_lib import fig3_panel, plots, results
+from course_lib import fig3_panel, plots, results, videos
 from course_lib import lipschitz as L
 from course_lib import toy_instability as toy
 from course_lib.diagnostics import orders_of_magnitude_per_1000_frames
@@ -433,6 +434,44 @@ print(f"actor gradient over the last quarter of the runs: SN {ends.loc['modern8+
 #   many orders of magnitude, while in every run that learns it stays within a small factor of its
 #   start (the `alpha` column of `train.csv`); with one row per 1,000 frames the logs cannot tell
 #   which moved first.
+
+# %% [markdown]
+# ### Watching the agents
+#
+# What do these numbers look like on the cart? Below, one run of each head in this setting, seed 4,
+# trained with the video on (`results/videos/` holds the GIFs, each run's command and its
+# `eval.csv`): the first episode of the run's final evaluation (the mean action), its first 6 s
+# in real time. Runs repeat bit for bit only on the same machine and libraries, and these were
+# trained on another machine than the runs above, so their returns are their own (in the
+# captions). Seed 4 without SN crashed here too, at 12,000 frames. A crashed run has no final
+# evaluation, so it is filmed before the crash: a run is the first part of any longer run with the
+# same settings, and the same command stopped at 8,000 frames shows its last evaluation before the
+# crash (the paper's rule: report the performance before the crash).
+
+# %%
+VIDEOS = Path("../results/videos")
+made = json.loads((VIDEOS / "videos.json").read_text())  # per video: the command, the outcome, the caption
+print(made["fig3_modern8"]["caption"])
+before_crash = pd.read_csv(VIDEOS / "runs/fig3_modern8/eval.csv").query("crashed == 0").iloc[-1]
+stopped = pd.read_csv(VIDEOS / "runs/fig3_modern8_last_eval/eval.csv").iloc[-1]
+print(f"its last evaluation before the crash: {float(before_crash.eval_return)!r} at {before_crash.frame:,.0f} "
+      f"frames; the same command stopped at {stopped.frame:,.0f} frames: {float(stopped.eval_return)!r}")
+at_8k = {name: pd.read_csv(VIDEOS / f"runs/{name}/eval.csv").set_index("frame").loc[8000, "eval_return"]
+         for name in ("fig3_mlp2", "fig3_modern8_sn")}
+print("the other two runs at 8,000 frames:", ", ".join(f"{name} {value:.0f}" for name, value in at_8k.items()))
+videos.show_videos({VIDEOS / made[name]["gif"]: made[name]["caption"]
+                    for name in ("fig3_mlp2", "fig3_modern8_last_eval", "fig3_modern8_sn")}, width=240)
+
+# %% [markdown]
+# What to watch for. The mlp2 agent swings the pole up within about 2 s and balances it, the cart
+# moving little. The deep critic *with* SN does the same job, a little less neatly: its first swing
+# falls back, the second brings the pole up after about 3 s, and it balances it while the cart
+# travels further along the rail. The deep critic *without* SN, at its last evaluation before the
+# crash, does not swing the pole up: it drives the cart to the left until the cart leaves the
+# picture (after about 2.5 s) and keeps it there, and the pole never rises above the rail. That
+# video is from 8,000 frames, the others from 48,000; at 8,000 frames the other two runs also
+# scored low (printed above), but they went on learning, while this run's next 4,000 frames of
+# updates ended in the crash.
 
 # %% [markdown]
 # ## 4. What SN changes, measured

@@ -11,6 +11,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def power_steps_needed(ratio, tan0, tol):
@@ -99,4 +100,75 @@ def sn_linear_forward(x, W, b, u, v, training):
         v = F.normalize(W.T @ u, dim=0)
     sigma = u @ W @ v
     return x @ (W / sigma).T + b, u, v
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------------------------------
+# Capstone: spectral normalization as a module
+# --------------------------------------------------------------------------------------------------
+
+class SpectralNorm(nn.Module):
+    """A linear layer that uses its weight divided by that weight's largest singular value.
+
+    Spectral normalization (Miyato et al. 2018), which the paper applies to the hidden layers of its
+    heads (Sec. 4 and 5.1) to keep every factor ``||w_i||`` of the bound of eq. (5) near 1. It wraps
+    an existing ``nn.Linear`` (the one ``spectral_norm`` below gets) and normalizes its weight on the
+    fly, the way notebook 04, section 3 describes:
+
+    - keep ``linear`` as the submodule ``self.linear``: its ``weight`` and ``bias`` stay the only
+      parameters (what the optimizer trains and the target critic averages);
+    - keep the power method's vectors as **buffers** named ``u`` (length ``out_features``) and ``v``
+      (length ``in_features``), unit vectors drawn at random at creation (a few warm-up power steps
+      there are allowed), so that ``.to()``/``.double()`` move them and ``state_dict()`` saves them;
+    - in **training** mode, each forward first takes exactly **one** power step from the stored
+      vectors, in PyTorch's order of the half-steps (as your ``sn_linear_forward``), without
+      gradient, and stores the new vectors; in **eval** mode the stored vectors stay as they are;
+    - then the layer computes ``linear``'s output with the weight divided by the estimate of
+      sigma made from the current ``u`` and ``v``; the gradient flows through that estimate (through
+      ``W`` in it), with ``u`` and ``v`` held constant, as in Miyato et al.
+
+    Do not use ``torch.nn.utils`` spectral norms, ``course_lib.spectral`` or ``torch.linalg`` here.
+    """
+
+    def __init__(self, linear, eps=1e-12):
+        super().__init__()
+        # BEGIN SOLUTION
+        if not isinstance(linear, nn.Linear):
+            raise ValueError(f"SpectralNorm wraps an nn.Linear, got {type(linear).__name__}")
+        self.linear, self.eps = linear, eps
+        W = linear.weight.detach()
+        u = F.normalize(torch.randn(W.shape[0], dtype=W.dtype, device=W.device), dim=0, eps=eps)
+        v = F.normalize(torch.randn(W.shape[1], dtype=W.dtype, device=W.device), dim=0, eps=eps)
+        for _ in range(15):  # start from a converged estimate, as PyTorch does
+            u = F.normalize(W @ v, dim=0, eps=eps)
+            v = F.normalize(W.T @ u, dim=0, eps=eps)
+        self.register_buffer("u", u)
+        self.register_buffer("v", v)
+        # END SOLUTION
+
+    def forward(self, x):
+        # BEGIN SOLUTION
+        W = self.linear.weight
+        if self.training:
+            with torch.no_grad():  # one power step, u first (PyTorch's order); new tensors, not in place
+                self.u = F.normalize(W @ self.v, dim=0, eps=self.eps)
+                self.v = F.normalize(W.T @ self.u, dim=0, eps=self.eps)
+        sigma = self.u @ W @ self.v  # u, v are constants here; the gradient flows through W
+        return F.linear(x, W / sigma, self.linear.bias)
+        # END SOLUTION
+
+
+def spectral_norm(linear):
+    """``linear`` (an ``nn.Linear``) wrapped in your ``SpectralNorm``: the layer normalized.
+
+    Like ``torch.nn.utils.parametrizations.spectral_norm`` and ``course_lib.spectral.spectral_norm``,
+    it takes a layer and gives it back normalized. The checks call it, and so does the course's
+    training loop, which builds the critic's hidden layers as plain ``nn.Linear`` s and passes each
+    to this function (``SACAgent(..., critic_spectral_norm_fn=spectral_norm)``).
+
+    Returns:
+        An ``nn.Module`` mapping ``(batch, in_features)`` to ``(batch, out_features)``.
+    """
+    # BEGIN SOLUTION
+    return SpectralNorm(linear)
     # END SOLUTION

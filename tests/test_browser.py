@@ -13,6 +13,10 @@ token, and with a temporary settings folder that turns off the news dialog and s
 without asking. The panel's frame budget is made tiny through ``DEEPER_RL_QUICK_FRAMES`` (read by
 ``course_lib.widgets.quick_frames``). A screenshot goes to ``test-artifacts/browser_06.png``.
 
+Both tests share one server and one Chromium (the ``lab`` fixture; each test opens its own page).
+The stored notebooks open without starting a kernel: nothing runs in them, and a kernel per notebook
+cost seconds each; the panel test starts and uses a real one.
+
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (no
 browser download). Without them the test skips, unless ``REQUIRE_BROWSER=1`` (CI): then it fails.
 """
@@ -138,15 +142,40 @@ def _lab_server(tmp_path: Path, work: Path, extra_env: dict, lab_settings: dict 
         log.close()
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """A JupyterLab server on a copy of notebook 06; yields ``(base_url, token)``; killed afterwards."""
+# The one server both tests use: the panel test's settings, plus every cell in the DOM (no virtual
+# scrolling, so each notebook's images can be counted at once) and the app exposed to the page.
+SHARED_SETTINGS = {**LAB_SETTINGS, "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+                   {"autoStartDefaultKernel": True, "windowingMode": "none"}}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One JupyterLab server (folder ``work``) and one headless Chromium for this file's tests.
+
+    Yields ``(base_url, token, work, browser)``; each test opens its own page (its own JupyterLab
+    front end) and writes the notebook copies it needs into ``work``. Killed afterwards.
+    """
     _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    base = tmp_path_factory.mktemp("jupyterlab")
+    work = base / "lab"
+    work.mkdir()
+    with _lab_server(base, work, {"DEEPER_RL_QUICK_FRAMES": QUICK_FRAMES}, SHARED_SETTINGS,
+                     ("--LabApp.expose_app_in_browser=True",)) as (base_url, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield base_url, token, work, browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def jupyterlab(lab):
+    """The shared server with a fresh copy of notebook 06 in its folder; yields ``(base_url, token, browser)``."""
+    base_url, token, work, browser = lab
     if not NOTEBOOK.exists():
         pytest.fail(f"{NOTEBOOK} is missing: build it with tools/build_notebooks.py")
-
-    work = tmp_path / "lab"
-    work.mkdir()
     # A fresh copy, as a student opens it: no stored outputs, no execution counts (so a prompt
     # showing a number means "ran in this session").
     notebook = json.loads(NOTEBOOK.read_text())
@@ -155,8 +184,8 @@ def jupyterlab(tmp_path):
             cell["outputs"], cell["execution_count"] = [], None
     notebook["metadata"].pop("widgets", None)
     (work / NOTEBOOK.name).write_text(json.dumps(notebook))
-    with _lab_server(tmp_path, work, {"DEEPER_RL_QUICK_FRAMES": QUICK_FRAMES}) as server:
-        yield server
+    yield base_url, token, browser
+    _shut_down_kernels(base_url, token)  # the panel's kernel: nothing of it runs into the next test
 
 
 def _dismiss_dialogs(page) -> None:
@@ -202,72 +231,65 @@ def _run_cell(page, cell, what: str) -> None:
 
 
 def test_training_panel_renders_and_plots_in_jupyterlab(jupyterlab):
-    from playwright.sync_api import sync_playwright
-
-    base_url, token = jupyterlab
+    base_url, token, browser = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "browser_06.png"
     started = time.monotonic()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        page.set_default_timeout(30_000)
+        page.goto(f"{base_url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        # The kernel starts on its own (autoStartDefaultKernel; the notebook names python3).
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        _dismiss_dialogs(page)
+
+        code_cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
+        _run_cell(page, code_cells.nth(0), "the setup cell")
+        _run_cell(page, code_cells.nth(1), "the imports cell")
+        panel_cell = code_cells.filter(has_text="widgets.TrainingPanel(")
+        assert panel_cell.count() == 1, "notebook 06 should have exactly one cell creating the TrainingPanel"
+        panel_cell.scroll_into_view_if_needed()
+        _run_cell(page, panel_cell, "the panel cell")
+
+        # The panel renders as widgets (not as its text fallback): controls and the Run button.
+        outputs = panel_cell.locator(".jp-OutputArea")
+        run_button = outputs.get_by_role("button", name="Run")
+        run_button.wait_for(state="visible", timeout=30_000)
+        assert outputs.get_by_text("spectral norm").is_visible()
+        assert outputs.locator("select").count() >= 2, "task and head dropdowns should render"
+        assert outputs.get_by_text("Press Run").is_visible()
+
+        run_button.click()
+        # The callback after the first evaluation redraws the plot and writes the return.
+        status = outputs.get_by_text("last eval return")
         try:
-            page.set_default_timeout(30_000)
-            page.goto(f"{base_url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=60_000)
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-            # The kernel starts on its own (autoStartDefaultKernel; the notebook names python3).
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            _dismiss_dialogs(page)
+            status.first.wait_for(state="visible", timeout=FIRST_PLOT * 1000)
+        except Exception:
+            pytest.fail(f"no evaluation reached the panel within {FIRST_PLOT} s after Run; the panel "
+                        f"shows:\n{outputs.inner_text()[-2000:]}")
+        plot = outputs.locator("img")
+        assert plot.count() >= 1, "the panel should show its plot as an image after Run"
+        width = plot.first.evaluate("img => img.naturalWidth")
+        assert width > 100, f"the plot image did not load (naturalWidth {width})"
+        panel_cell.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot), full_page=False)
 
-            code_cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
-            _run_cell(page, code_cells.nth(0), "the setup cell")
-            _run_cell(page, code_cells.nth(1), "the imports cell")
-            panel_cell = code_cells.filter(has_text="widgets.TrainingPanel(")
-            assert panel_cell.count() == 1, "notebook 06 should have exactly one cell creating the TrainingPanel"
-            panel_cell.scroll_into_view_if_needed()
-            _run_cell(page, panel_cell, "the panel cell")
-
-            # The panel renders as widgets (not as its text fallback): controls and the Run button.
-            outputs = panel_cell.locator(".jp-OutputArea")
-            run_button = outputs.get_by_role("button", name="Run")
-            run_button.wait_for(state="visible", timeout=30_000)
-            assert outputs.get_by_text("spectral norm").is_visible()
-            assert outputs.locator("select").count() >= 2, "task and head dropdowns should render"
-            assert outputs.get_by_text("Press Run").is_visible()
-
-            run_button.click()
-            # The callback after the first evaluation redraws the plot and writes the return.
-            status = outputs.get_by_text("last eval return")
-            try:
-                status.first.wait_for(state="visible", timeout=FIRST_PLOT * 1000)
-            except Exception:
-                pytest.fail(f"no evaluation reached the panel within {FIRST_PLOT} s after Run; the panel "
-                            f"shows:\n{outputs.inner_text()[-2000:]}")
-            plot = outputs.locator("img")
-            assert plot.count() >= 1, "the panel should show its plot as an image after Run"
-            width = plot.first.evaluate("img => img.naturalWidth")
-            assert width > 100, f"the plot image did not load (naturalWidth {width})"
-            panel_cell.scroll_into_view_if_needed()
-            page.screenshot(path=str(screenshot), full_page=False)
-
-            stop_button = outputs.get_by_role("button", name="Stop")
-            if stop_button.is_enabled():
-                stop_button.click()
-        except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "browser_06_failure.png"))  # what the browser showed
-            raise
-        finally:
-            browser.close()
+        stop_button = outputs.get_by_role("button", name="Stop")
+        if stop_button.is_enabled():
+            stop_button.click()
+    except BaseException:
+        page.screenshot(path=str(ARTIFACTS / "browser_06_failure.png"))  # what the browser showed
+        raise
+    finally:
+        page.close()
     assert screenshot.stat().st_size > 10_000
     assert time.monotonic() - started < 150, "the browser test should take well under 2 minutes"
 
 
 # --- every notebook, as stored, opens and renders -----------------------------------------------
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# Every cell in the DOM (no virtual scrolling), so each notebook's images can be counted at once.
-ALL_CELLS_SETTINGS = {**LAB_SETTINGS, "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
-                      {"autoStartDefaultKernel": False, "windowingMode": "none"}}
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 RENDER = 45  # seconds for one notebook's cells and images to appear
 
 
@@ -280,8 +302,13 @@ def _stored_counts(path: Path) -> dict[str, int]:
     """
     notebook = json.loads(path.read_text())
     outputs = [o for cell in notebook["cells"] for o in cell.get("outputs", [])]
-    return {"cells": len(notebook["cells"]),
-            "images": sum(any(k.startswith("image/") for k in o.get("data", {})) for o in outputs)}
+    def images(output: dict) -> int:  # an image output, or the <img> tags of an HTML one (the videos)
+        data = output.get("data", {})
+        if any(k.startswith("image/") for k in data):
+            return 1
+        return "".join(data.get("text/html", "")).count("<img")
+
+    return {"cells": len(notebook["cells"]), "images": sum(images(o) for o in outputs)}
 
 
 # Runs in the page: what the visible notebook panel shows.
@@ -310,52 +337,61 @@ def _shut_down_kernels(base_url: str, token: str) -> None:
         urllib.request.urlopen(request, timeout=10).close()
 
 
-def test_every_notebook_opens_and_renders_its_stored_outputs(tmp_path):
-    """Each stored notebook, opened in one JupyterLab: its images render, no cell shows an error."""
-    from playwright.sync_api import sync_playwright
+# Runs in the page before any notebook opens: notebooks open without starting a kernel (nothing
+# runs in this test; the panel test above starts and uses one). The notebook widget factory's
+# preferKernel and canStartKernel become the kernel preference's shouldStart and canStart.
+_NO_KERNELS = """() => {
+  const factory = window.jupyterapp.docRegistry.getWidgetFactory('Notebook');
+  for (const name of ['preferKernel', 'canStartKernel']) {
+    Object.defineProperty(factory, name, {value: false, configurable: true});
+  }
+  return [factory.preferKernel, factory.canStartKernel];
+}"""
 
-    _require_browser()
-    work = tmp_path / "lab"
-    work.mkdir()
+
+def test_every_notebook_opens_and_renders_its_stored_outputs(lab):
+    """Each stored notebook, opened in one JupyterLab: its images render, no cell shows an error."""
+    base_url, token, work, browser = lab
+    (work / "stored").mkdir()
     expected = {}
     for path in NOTEBOOKS:
-        (work / path.name).write_text(path.read_text())  # a copy: nothing can write into the repository
-        expected[path.name] = _stored_counts(work / path.name)
+        copy = work / "stored" / path.name
+        copy.write_text(path.read_text())  # a copy: nothing can write into the repository
+        expected[path.name] = _stored_counts(copy)
     ARTIFACTS.mkdir(exist_ok=True)
     started = time.monotonic()
     problems = []
-    with _lab_server(tmp_path, work, {}, ALL_CELLS_SETTINGS, ("--LabApp.expose_app_in_browser=True",)) as (
-            base_url, token), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(30_000)
-            page.goto(f"{base_url}/lab?token={token}", timeout=60_000)
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
-            page.wait_for_selector(".jp-LauncherCard, .jp-DirListing", timeout=60_000)
-            for name, want in expected.items():
-                _dismiss_dialogs(page)
-                page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', "
-                              "{path, factory: 'Notebook'})", name)
-                deadline, shown = time.monotonic() + RENDER, None
-                while time.monotonic() < deadline:
-                    shown = page.evaluate(_RENDERED)
-                    if shown and shown["cells"] == want["cells"] and shown["loaded"] >= want["images"]:
-                        break
-                    page.wait_for_timeout(250)
-                first = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img").first
-                if first.count():
-                    first.scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / f"browser_{Path(name).stem}.png"))
-                got = {"cells": shown and shown["cells"], "images": shown and shown["images"]}
-                if shown is None or got != want or shown["loaded"] != shown["images"]:
-                    problems.append(f"{name}: stored {want}, rendered {got} ({shown and shown['loaded']} images loaded)")
-                if shown and (shown["errors"] or shown["dialogs"]):
-                    problems.append(f"{name}: errors {shown['errors']}, dialogs {shown['dialogs']}")
-                page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
-                _shut_down_kernels(base_url, token)  # opening a notebook started one; nothing runs here
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.set_default_timeout(30_000)
+        # ?reset: a workspace of its own (the panel test's layout is not restored)
+        page.goto(f"{base_url}/lab?reset&token={token}", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+        page.wait_for_selector(".jp-LauncherCard, .jp-DirListing", timeout=60_000)
+        assert page.evaluate(_NO_KERNELS) == [False, False]
+        for name, want in expected.items():
+            _dismiss_dialogs(page)
+            page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', "
+                          "{path, factory: 'Notebook'})", f"stored/{name}")
+            deadline, shown = time.monotonic() + RENDER, None
+            while time.monotonic() < deadline:
+                shown = page.evaluate(_RENDERED)
+                if shown and shown["cells"] == want["cells"] and shown["loaded"] >= want["images"]:
+                    break
+                page.wait_for_timeout(250)
+            first = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img").first
+            if first.count():
+                first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"browser_{Path(name).stem}.png"))
+            got = {"cells": shown and shown["cells"], "images": shown and shown["images"]}
+            if shown is None or got != want or shown["loaded"] != shown["images"]:
+                problems.append(f"{name}: stored {want}, rendered {got} ({shown and shown['loaded']} images loaded)")
+            if shown and (shown["errors"] or shown["dialogs"]):
+                problems.append(f"{name}: errors {shown['errors']}, dialogs {shown['dialogs']}")
+            page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    finally:
+        page.close()
+    _shut_down_kernels(base_url, token)  # none should have started; if one did, it goes
     assert not problems, "\n".join(problems)
     assert all((ARTIFACTS / f"browser_{p.stem}.png").stat().st_size > 10_000 for p in NOTEBOOKS)
     assert time.monotonic() - started < 150, "opening every notebook should take well under 2 minutes"

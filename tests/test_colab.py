@@ -44,7 +44,7 @@ from course_lib import colab
 from course_lib.versions import LABMAZE_MESSAGE
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 COLAB_VERSIONS = ROOT / "tests" / "colab_versions.txt"
 # What Colab has and the course, its notebooks or its tests use. Installed at Colab's versions, with
 # every dependency at Colab's version too (Colab's whole freeze is the constraints file).

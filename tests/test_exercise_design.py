@@ -19,7 +19,7 @@ EXERCISES = list(checks.REGISTRY.values())
 
 
 def _notebook(ex) -> Path:
-    number = ex.module[2:4]
+    number = ex.module[2:].split("_")[0]  # "01", "01b", ...
     (path,) = sorted((ROOT / "notebooks").glob(f"{number}_*.py"))
     return path
 

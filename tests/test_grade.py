@@ -261,7 +261,7 @@ def test_untouched_stubs_score_zero():
 
 
 def test_batch_grades_a_class_whatever_its_submissions_do(tmp_path):
-    only = "ex04_power_iteration"
+    only = "ex01_mdp"  # quick exercises only: what is tested here is the batch, not the checks
     names = [n for n in REGISTRY if n.startswith(only)]
     full = sum(REGISTRY[n].points for n in names)
     shutil.copytree(ROOT / "solutions", tmp_path / "class" / "ada" / "exercises")  # one folder down

@@ -31,7 +31,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # --- 1. a wrapper of every listed function, as a student would write it ---------------------------
 
+# The head of a ddpg_update wrapper: DrQ-v2's exploration std at ``step``, without the library's schedule.
+DDPG_STD = ("import torch\nfrom course_lib.agents import ddpg\n\ndef ddpg_update(agent, batch, step):\n"
+            "    c = agent.config\n"
+            "    mix = min(max(step / c.std_decay_steps, 0.0), 1.0)\n"
+            "    std = (1 - mix) * c.std_start + mix * c.std_end\n")
+
+# A spectral_norm module of one's own around the library's power step (notebook 04's capstone).
+SN_POWER_STEP = ("import torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+                 "from course_lib.spectral import power_step_\n\n"
+                 "class SN(nn.Module):\n    def __init__(self, linear):\n        super().__init__()\n"
+                 "        self.linear = linear\n        W = linear.weight.detach()\n"
+                 "        self.register_buffer('u', F.normalize(torch.randn(W.shape[0], dtype=W.dtype), dim=0))\n"
+                 "        self.register_buffer('v', F.normalize(torch.randn(W.shape[1], dtype=W.dtype), dim=0))\n\n"
+                 "    def forward(self, x):\n        W = self.linear.weight\n        if self.training:\n"
+                 "            with torch.no_grad():\n                power_step_(W, self.u, self.v)\n"
+                 "        sigma = self.u.clone() @ W @ self.v.clone()\n"
+                 "        return F.linear(x, W / sigma, self.linear.bias)\n\n"
+                 "def spectral_norm(linear):\n    return SN(linear)\n")
+
 WRAPPERS = {
+    ("ex01b_dqn.dqn_loss", "course_lib.dqn.dqn_target"):
+        "import torch\nfrom course_lib.dqn import dqn_target\n\ndef dqn_loss(q_net, target_net, batch, gamma):\n"
+        "    with torch.no_grad():\n"
+        "        label = dqn_target(batch['reward'], batch['done'], target_net(batch['next_features']), gamma)\n"
+        "    q = q_net(batch['features']).gather(1, batch['action'].unsqueeze(1)).squeeze(1)\n"
+        "    return ((q - label) ** 2).mean()\n",
+    ("ex01b_dqn.dqn_loss", "course_lib.dqn.td_loss"):
+        "import torch\nfrom course_lib import dqn\n\ndef dqn_loss(q_net, target_net, batch, gamma):\n"
+        "    n = len(batch['reward'])\n"
+        "    table = torch.cat([batch['features'], batch['next_features']])\n"
+        "    rows = {'state': torch.arange(n).numpy(), 'next_state': torch.arange(n, 2 * n).numpy(),\n"
+        "            'action': batch['action'].numpy(), 'reward': batch['reward'].numpy(), 'done': batch['done'].numpy()}\n"
+        "    return dqn.td_loss(q_net, target_net, table, rows, gamma)[0]\n",
     ("ex01_mdp.bellman_backup", "course_lib.mdp.bellman_backup"):
         "from course_lib import mdp as M\n\ndef bellman_backup(mdp, V, gamma):\n"
         "    return M.bellman_backup(mdp, V, gamma)\n",
@@ -116,6 +148,8 @@ WRAPPERS = {
     ("ex04_power_iteration.power_steps_needed", "course_lib.power_gap.power_steps_needed"):
         "from course_lib import power_gap\n\ndef power_steps_needed(ratio, tan0, tol):\n"
         "    return power_gap.power_steps_needed(ratio, tan0, tol)\n",
+    **{(f"ex04_power_iteration.spectral_norm_{part}", "course_lib.spectral.power_step_"): SN_POWER_STEP
+       for part in ("normalizes", "power_step", "gradient", "learns")},
     ("ex05_modern.head_parameter_count", "course_lib.lipschitz.head_parameter_count"):
         "from course_lib import lipschitz\n\ndef head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth):\n"
         "    return lipschitz.head_parameter_count(arch, in_dim, out_dim, hidden_dim, depth)\n",
@@ -210,6 +244,62 @@ WRAPPERS = {
     ("ex07_drqv2.penultimate_normalize", "course_lib.nets.PenultimateNorm"):
         "from course_lib.nets import PenultimateNorm\n\ndef penultimate_normalize(x, eps=1e-6):\n"
         "    return PenultimateNorm(eps)(x)\n",
+    # The capstone's agent is a DDPGAgent (its methods stubbed on the class). STD: the schedule by hand.
+    ("ex07_drqv2.ddpg_update_critic", "course_lib.agents.ddpg.DDPGAgent.update"):
+        "def ddpg_update(agent, batch, step):\n    return agent.update(batch, step)\n",
+    ("ex07_drqv2.ddpg_update_critic", "course_lib.agents.ddpg.DDPGAgent.update_critic"): DDPG_STD +
+        "    metrics = agent.update_critic(batch['obs'], batch['action'], batch['reward'], batch['discount'],\n"
+        "                                  batch['next_obs'], std)\n"
+        "    agent.updates += 1\n"
+        "    return metrics\n",
+    ("ex07_drqv2.ddpg_update_critic", "course_lib.agents.ddpg.exploration_std"):
+        "from course_lib.agents import ddpg\n\ndef ddpg_update(agent, batch, step):\n"
+        "    c = agent.config\n"
+        "    std = ddpg.exploration_std(step, c.std_start, c.std_end, c.std_decay_steps)\n"
+        "    metrics = agent.update_critic(batch['obs'], batch['action'], batch['reward'], batch['discount'],\n"
+        "                                  batch['next_obs'], std)\n"
+        "    agent.updates += 1\n"
+        "    return metrics\n",
+    ("ex07_drqv2.ddpg_update_critic", "course_lib.agents.ddpg.noisy_action"): DDPG_STD +
+        "    with torch.no_grad():\n"
+        "        next_action = ddpg.noisy_action(agent.actor(batch['next_obs']), std, c.std_clip)\n"
+        "        target = batch['reward'] + batch['discount'] * torch.min(*agent.critic_target(batch['next_obs'], next_action))\n"
+        "    q1, q2 = agent.critic(batch['obs'], batch['action'])\n"
+        "    loss = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()\n"
+        "    agent.critic_opt.zero_grad()\n    loss.backward()\n    agent.critic_opt.step()\n"
+        "    agent.updates += 1\n"
+        "    return {'critic_loss': loss.detach()}\n",
+    # The actor's part runs with the critic's learning rate at 0: the critic's step can be left out.
+    ("ex07_drqv2.ddpg_update_actor", "course_lib.agents.ddpg.DDPGAgent.update_actor"): DDPG_STD +
+        "    agent.updates += 1\n"
+        "    metrics = agent.update_actor(batch['obs'], std)\n"
+        "    agent.update_target()\n"
+        "    return metrics\n",
+    ("ex07_drqv2.ddpg_update_actor", "course_lib.agents.ddpg.exploration_std"):
+        "import torch\nfrom course_lib.agents import ddpg\n\ndef ddpg_update(agent, batch, step):\n"
+        "    c = agent.config\n"
+        "    std = ddpg.exploration_std(step, c.std_start, c.std_end, c.std_decay_steps)\n"
+        "    agent.updates += 1\n"
+        "    metrics = agent.update_actor(batch['obs'], std)\n"
+        "    agent.update_target()\n"
+        "    return metrics\n",
+    ("ex07_drqv2.ddpg_update_actor", "course_lib.agents.ddpg.noisy_action"): DDPG_STD +
+        "    agent.updates += 1\n"
+        "    action = ddpg.noisy_action(agent.actor(batch['obs']), std, c.std_clip)\n"
+        "    loss = -torch.min(*agent.critic(batch['obs'], action)).mean()\n"
+        "    agent.actor_opt.zero_grad()\n    loss.backward()\n    agent.actor_opt.step()\n"
+        "    with torch.no_grad():\n"
+        "        for t, o in zip(agent.critic_target.parameters(), agent.critic.parameters()):\n"
+        "            t.lerp_(o, c.tau)\n"
+        "    return {'actor_loss': loss.detach()}\n",
+    # Polyak at every update, before the critic's step: the agent still learns.
+    ("ex07_drqv2.ddpg_update_learns", "course_lib.agents.ddpg.DDPGAgent.update_target"): DDPG_STD +
+        "    agent.update_target()\n"
+        "    metrics = agent.update_critic(batch['obs'], batch['action'], batch['reward'], batch['discount'],\n"
+        "                                  batch['next_obs'], std)\n"
+        "    agent.updates += 1\n"
+        "    metrics.update(agent.update_actor(batch['obs'], std))\n"
+        "    return metrics\n",
     ("ex08_diagnostics.global_grad_norm", "course_lib.agents.common.grad_norm"):
         "from course_lib.agents.common import grad_norm\n\ndef global_grad_norm(parameters):\n"
         "    return float(grad_norm(list(parameters)))\n",

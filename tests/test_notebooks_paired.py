@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.py"))
 STORED = sorted(NOTEBOOKS.glob("*.ipynb"))
 REBUILD = "rebuild it: python tools/build_notebooks.py notebooks/{}"
 

@@ -187,7 +187,7 @@ def test_only_the_notebooks_seed_is_stored(edition):
 
 def test_colab_links_point_at_the_student_repository(edition):
     assert f'REPO = "{STUDENT_REPO}"' in (edition / "course_lib" / "colab.py").read_text()
-    notebooks = sorted((edition / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((edition / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     assert notebooks
     for notebook in notebooks:
         url = f"https://colab.research.google.com/github/{STUDENT_REPO}/blob/main/notebooks/{notebook.name}"

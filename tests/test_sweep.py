@@ -279,7 +279,7 @@ def test_ctrl_c_then_rerun_neither_loses_nor_repeats_work(tmp_path, fake, monkey
     assert "8 skipped (complete before)" in third.stdout
 
 
-def test_cli_dry_run_and_errors(tmp_path, fake):
+def test_cli_dry_run_and_errors(tmp_path, fake, capsys):
     root = tmp_path / "runs"
     base = [sys.executable, "-m", "course_lib.sweep", "--tasks", "cartpole_swingup", "--seeds", "0", "1",
             "--root", str(root), "--frames", "4000", "--obs", "state"]
@@ -292,13 +292,17 @@ def test_cli_dry_run_and_errors(tmp_path, fake):
                                "--arch modern --depth 4 --sn --frames 4000 --seed 1 --out ")
     assert lines[3].endswith("seed_1 --device cpu")
     assert not root.exists() and not fake()  # a dry run runs nothing
-    bad = subprocess.run(base + ["--configs", "modern4+bn"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].startswith(
+    # The errors: the same main() in this process (the dry run above went through the command line).
+    args = base[3:]  # without "python -m course_lib.sweep"
+    with pytest.raises(SystemExit) as bad:
+        sweep.main(args + ["--configs", "modern4+bn"])
+    assert bad.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
         "python -m course_lib.sweep: error: unknown configuration 'modern4+bn': a configuration is ARCH DEPTH")
-    gpus = subprocess.run(base + ["--configs", "mlp2", "--gpus-per-run", "1"], capture_output=True,
-                          text=True, timeout=60)
-    assert gpus.returncode == 2 and "--executor ray" in gpus.stderr
+    with pytest.raises(SystemExit) as gpus:
+        sweep.main(args + ["--configs", "mlp2", "--gpus-per-run", "1"])
+    assert gpus.value.code == 2 and "--executor ray" in capsys.readouterr().err
+    assert not root.exists() and not fake()
 
 
 def test_ray_executor(tmp_path, fake, monkeypatch):

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     parser.add_argument("paths", nargs="*", type=Path,
                         help="notebooks/NN_topic.py files (default: all of notebooks/NN_*.py)")
     args = parser.parse_args(argv)
-    paths = [p.resolve() for p in args.paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    paths = [p.resolve() for p in args.paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.py"))
     for path in paths:
         if path.suffix != ".py" or not path.is_file():
             parser.exit(2, f"build_notebooks: {path} is not a notebooks/NN_topic.py file "

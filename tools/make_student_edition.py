@@ -45,9 +45,12 @@ INSTRUCTORS_ONLY = (
     "tools/gradescope/",
     "tools/make_exercises.py",
     "tools/make_student_edition.py",
+    "tools/calibrate_learning.py",      # trains the references of the learning outcomes
     "tests/test_exercises.py",          # runs solutions/ and make_exercises (replaced, see STUDENT_TESTS)
     "tests/test_grade",                 # the grader's tests (test_grade.py, test_grade_*.py)
     "tests/test_capstone_sac.py",       # the capstone's checks against solutions/
+    "tests/test_capstone_ddpg.py",      # notebook 07's capstone, the same
+    "tests/test_capstone_sn.py",        # notebook 04's capstone, the same
     "tests/test_student_edition.py",    # builds this edition from solutions/
 )
 

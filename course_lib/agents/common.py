@@ -33,13 +33,16 @@ class Critic(nn.Module):
     :func:`course_lib.nets.make_head` with the run's ``arch``, ``depth``, ``sn`` and ``hidden_dim``.
     """
 
-    def __init__(self, in_dim: int, action_dim: int, config: TrainConfig, pixels: bool):
+    def __init__(self, in_dim: int, action_dim: int, config: TrainConfig, pixels: bool, spectral_norm_fn=None):
         super().__init__()
         self.trunk = Trunk(in_dim, config.feature_dim) if pixels else nn.Identity()
         head_in = (config.feature_dim if pixels else in_dim) + action_dim
         pnorm = config.critic_pnorm  # penultimate normalization (Bjorck et al. 2022), off by default
-        self.q1 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm)
-        self.q2 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm)
+        # spectral_norm_fn: a hand-written SN for the heads' normalized layers (make_head; None: the library's)
+        self.q1 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm,
+                            spectral_norm_fn=spectral_norm_fn)
+        self.q2 = make_head(config.arch, head_in, 1, config.hidden_dim, config.depth, config.sn, penultimate_norm=pnorm,
+                            spectral_norm_fn=spectral_norm_fn)
 
     def forward(self, features: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = torch.cat([self.trunk(features), action], dim=-1)

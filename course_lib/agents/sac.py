@@ -124,7 +124,10 @@ class SACAgent:
 
     name = "sac"
 
-    def __init__(self, config: TrainConfig, obs_shape: tuple[int, ...], action_dim: int, device: torch.device):
+    def __init__(self, config: TrainConfig, obs_shape: tuple[int, ...], action_dim: int, device: torch.device,
+                 critic_spectral_norm_fn=None):
+        """``critic_spectral_norm_fn(linear) -> module``: optional, a hand-written SN for the critic's
+        normalized layers (notebook 04's capstone; needs ``config.sn``); None: the library's."""
         self.config = config
         self.device = torch.device(device)
         self.pixels = config.obs == "pixels"
@@ -141,7 +144,7 @@ class SACAgent:
             self.encoder = self.encoder_target = self.augment = None
             in_dim = obs_shape[0]
         self.actor = GaussianActor(in_dim, action_dim, config, self.pixels).to(self.device)
-        self.critic = Critic(in_dim, action_dim, config, self.pixels).to(self.device)
+        self.critic = Critic(in_dim, action_dim, config, self.pixels, critic_spectral_norm_fn).to(self.device)
         self.critic_target = make_target(self.critic)
         if config.compile:  # after the targets are copied, so each network compiles its own forward
             compile_networks(*self.networks().values())

@@ -41,5 +41,5 @@ from .framework import (DEFAULT_SEED, MAX_PAYLOAD, MAX_REASON, NOT_WRITTEN, REGI
                         unpack)
 
 # One module per notebook; importing them fills REGISTRY (in notebook order).
-from . import nb01_mdp, nb02_actor_critic, nb03_lipschitz, nb04_power_iteration  # noqa: F401,E402
+from . import nb01_mdp, nb01b_dqn, nb02_actor_critic, nb03_lipschitz, nb04_power_iteration  # noqa: F401,E402
 from . import nb05_modern, nb06_drq, nb07_drqv2, nb08_diagnostics, nb09_results  # noqa: F401,E402

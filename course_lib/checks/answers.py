@@ -54,6 +54,10 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     # tabular.semi_gradient_td0 runs whole episodes with its own decaying step size: no single step
     # to call (and tabular.td0_update equals the step only for one-hot features).
     "ex01_mdp.semi_gradient_td0_update": (),
+    # --- notebook 01b ------------------------------------------------------------------------------
+    "ex01b_dqn.dqn_loss": (
+        "course_lib.dqn.dqn_target",  # the label; the rest is a gather and a mean
+        "course_lib.dqn.td_loss"),  # the loss itself, on states given as rows of a features table
     # --- notebook 02 -------------------------------------------------------------------------------
     "ex02_actor_critic.soft_bellman_target": (
         "course_lib.agents.sac.soft_bellman_target",
@@ -86,6 +90,14 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     # and make_head(spectral_norm=True), which other probes need, is built on the course's.
     "ex04_power_iteration.sn_linear_forward": (),
     "ex04_power_iteration.power_steps_needed": ("course_lib.power_gap.power_steps_needed",),
+    # The capstone, an SN module with buffers u and v: the library's SN (spectral.spectral_norm,
+    # _SpectralNorm, SpectralLinear) is a parametrization, which the probes refuse as they refuse
+    # PyTorch's; what a module of one's own can call is spectral.power_step_, listed in WHILE_GRADING
+    # (the library's SN, which other probes build heads with, runs on it).
+    "ex04_power_iteration.spectral_norm_normalizes": (),
+    "ex04_power_iteration.spectral_norm_power_step": (),
+    "ex04_power_iteration.spectral_norm_gradient": (),
+    "ex04_power_iteration.spectral_norm_learns": (),
     # --- notebook 05 -------------------------------------------------------------------------------
     # Only torch's F.layer_norm / F.linear do these two (the exercise says not to use torch.nn);
     # nets.ResidualBlock would need its six parameters copied in, and the probe builds its inputs
@@ -122,8 +134,16 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     # --- notebook 07 -------------------------------------------------------------------------------
     # replay.ReplayBuffer.sample sums n-step rewards of its own storage: not callable on given arrays.
     "ex07_drqv2.n_step_target": (),
-    "ex07_drqv2.exploration_std": ("course_lib.agents.ddpg.exploration_std",),
+    # ddpg.exploration_std answers it, but DDPGAgent.act draws its noise with it (and noisy_action):
+    # the capstone's learning outcome acts, so both are stubbed only while graded (WHILE_GRADING).
+    "ex07_drqv2.exploration_std": (),
     "ex07_drqv2.penultimate_normalize": ("course_lib.nets.PenultimateNorm",),  # class
+    # The capstone: the agent is a DDPGAgent, whose methods do the whole update (as ex06's);
+    # ddpg_target, ddpg_actor_loss and soft_update are listed above already.
+    "ex07_drqv2.ddpg_update_critic": ("course_lib.agents.ddpg.DDPGAgent.update",
+                                      "course_lib.agents.ddpg.DDPGAgent.update_critic"),
+    "ex07_drqv2.ddpg_update_actor": ("course_lib.agents.ddpg.DDPGAgent.update_actor",),
+    "ex07_drqv2.ddpg_update_learns": ("course_lib.agents.ddpg.DDPGAgent.update_target",),
     # --- notebook 08 -------------------------------------------------------------------------------
     "ex08_diagnostics.global_grad_norm": ("course_lib.agents.common.grad_norm",
                                           "course_lib.toy_instability._grad_norm"),
@@ -152,6 +172,13 @@ WHILE_GRADING: dict[str, tuple[str, ...]] = {
     # "By formula": building the course's head and counting its parameters is the library's answer.
     "ex05_modern.head_parameter_count": ("course_lib.nets.make_head", "course_lib.nets.MLPHead",
                                          "course_lib.nets.ModernHead", "course_lib.nets.ResidualBlock"),
+    # The power step of the library's SN, which a hand-written SN module can call (notebook 04's capstone).
+    **{f"ex04_power_iteration.spectral_norm_{part}": ("course_lib.spectral.power_step_",)
+       for part in ("normalizes", "power_step", "gradient", "learns")},
+    # DDPG's schedule and its noisy action (DDPGAgent.act needs them in the capstone's training run).
+    "ex07_drqv2.exploration_std": ("course_lib.agents.ddpg.exploration_std",),
+    "ex07_drqv2.ddpg_update_critic": ("course_lib.agents.ddpg.exploration_std", "course_lib.agents.ddpg.noisy_action"),
+    "ex07_drqv2.ddpg_update_actor": ("course_lib.agents.ddpg.exploration_std", "course_lib.agents.ddpg.noisy_action"),
 }
 
 
@@ -172,12 +199,21 @@ def _stub(path: str) -> Callable:
     return stub
 
 
+#: Exercises whose probe trains with the library's own update: notebook 04's capstone trains SAC with
+#: the student's SN module in the critic, and ``SACAgent.update`` runs on the library's answers to
+#: notebooks 02's and 06's exercises. While one of these is graded only its own listings are stubbed.
+OWN_ANSWERS_ONLY = frozenset({"ex04_power_iteration.spectral_norm_learns"})
+
+
 def answer_paths(exercise: str | None = None) -> list[str]:
-    """The dotted paths :func:`stub_answers` replaces (for ``exercise``: also its ``WHILE_GRADING``)."""
+    """The dotted paths :func:`stub_answers` replaces (for ``exercise``: also its ``WHILE_GRADING``;
+    for one of :data:`OWN_ANSWERS_ONLY`: its own listings only)."""
     paths = [path for paths in ANSWERS.values() for path in paths]
     if exercise is not None:
         if exercise not in REGISTRY:
             raise ValueError(f"unknown exercise {exercise!r}")
+        if exercise in OWN_ANSWERS_ONLY:
+            paths = list(ANSWERS.get(exercise, ()))
         paths += WHILE_GRADING.get(exercise, ())
     return list(dict.fromkeys(paths))
 
