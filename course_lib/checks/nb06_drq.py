@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 
+from .capstone import metric, params, train_with_update
 from .framework import CheckFailed, expect_close, expect_shape, register, torch_generator
 from .learning import register_learning
 from .nb02_actor_critic import replay_batch
@@ -160,21 +161,6 @@ def _capstone_agent(rng, batch_size: int = 16):
     return agent, batch
 
 
-def _params(module) -> list:
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def _metric(metrics, key: str, what: str):
-    import torch
-
-    if not isinstance(metrics, dict):
-        raise CheckFailed(f"sac_update should return a dict of metrics, got {type(metrics).__name__}")
-    if key not in metrics:
-        raise CheckFailed(f"the metrics {what} should hold {key!r}; they hold {sorted(map(str, metrics))}")
-    value = metrics[key]
-    if isinstance(value, torch.Tensor) and value.requires_grad:
-        raise CheckFailed(f"metrics[{key!r}] still carries a graph: return it .detach()ed")
-    return torch.as_tensor(value, dtype=torch.float32).reshape(())
 
 
 @contextlib.contextmanager
@@ -224,20 +210,20 @@ def _one_update(fn, agent, batch, step: int):
 def _probe_sac_update_critic(fn, rng):
     """The first update (critic only): the critic's loss and new parameters; the rest unchanged."""
     agent, batch = _capstone_agent(rng)
-    actor, target, log_alpha = _params(agent.actor), _params(agent.critic_target), float(agent.log_alpha.detach())
+    actor, target, log_alpha = params(agent.actor), params(agent.critic_target), float(agent.log_alpha.detach())
     metrics = _one_update(fn, agent, batch, 0)
     if any(p.grad is not None and p.grad.abs().max() > 0 for p in agent.actor.parameters()):
         raise CheckFailed("after the critic's update the actor has gradients: compute the target "
                           "under torch.no_grad() (it is a constant in eq. 2)")
-    for name, old, new in (("the actor", actor, _params(agent.actor)),
-                           ("the target critic", target, _params(agent.critic_target))):
+    for name, old, new in (("the actor", actor, params(agent.actor)),
+                           ("the target critic", target, params(agent.critic_target))):
         if any(not bool((a == b).all()) for a, b in zip(old, new)):
             raise CheckFailed(f"the first update changed {name}: with actor_update_every = "
                               "target_update_every = 2 only the critic steps on update 1")
     if float(agent.log_alpha.detach()) != log_alpha:
         raise CheckFailed("the first update changed log_alpha: only the critic steps on update 1")
-    return {"the critic's loss on update 1": _metric(metrics, "critic_loss", "of update 1"),
-            "the critic's parameters after update 1": _params(agent.critic)}
+    return {"the critic's loss on update 1": metric(metrics, "critic_loss", "of update 1", "sac_update"),
+            "the critic's parameters after update 1": params(agent.critic)}
 
 
 @register("ex06_drq.sac_update_actor", function="sac_update", points=2, atol=1e-5, difficulty=3)
@@ -260,11 +246,12 @@ def _probe_sac_update_actor(fn, rng):
     _one_update(fn, agent, batch, 0)
     batch2 = {k: v[_permutation(len(v), g)] for k, v in batch.items()}
     metrics = _one_update(fn, agent, batch2, 1)
-    return {"the actor's loss on update 2": _metric(metrics, "actor_loss", "of update 2 (the actor steps)"),
-            "alpha after update 2": _metric(metrics, "alpha", "of update 2 (the actor steps)"),
+    update_2 = "of update 2 (the actor steps)"
+    return {"the actor's loss on update 2": metric(metrics, "actor_loss", update_2, "sac_update"),
+            "alpha after update 2": metric(metrics, "alpha", update_2, "sac_update"),
             "log_alpha after update 2": agent.log_alpha.detach().clone(),
-            "the actor's parameters after update 2": _params(agent.actor),
-            "the target critic's parameters after update 2": _params(agent.critic_target)}
+            "the actor's parameters after update 2": params(agent.actor),
+            "the target critic's parameters after update 2": params(agent.critic_target)}
 
 
 def _permutation(n: int, generator):
@@ -296,22 +283,7 @@ def learn_config(seed: int, smoke: bool = False):
                        video=False, device="cpu")
 
 
-def _as_metrics(metrics) -> dict:
-    """The student's metrics as the training loop logs them (tensors; anything else dropped)."""
-    import torch
-
-    if not isinstance(metrics, dict):
-        raise CheckFailed(f"sac_update should return a dict of metrics, got {type(metrics).__name__}")
-    return {k: torch.as_tensor(v).detach().float().reshape(()) for k, v in metrics.items()
-            if isinstance(k, str) and isinstance(v, (torch.Tensor, float, int)) and k != "nonfinite"}
-
-
-def _train_with_update(fn, config):
-    """The course's loop with the student's ``sac_update`` as the update."""
-    from course_lib.train import train
-
-    return train(config, progress=False, update_fn=lambda agent, batch, step: _as_metrics(fn(agent, batch, step)))
 
 
 register_learning("ex06_drq.sac_update_learns", function="sac_update", config_fn=learn_config,
-                  train_fn=_train_with_update, threshold=LEARN_THRESHOLD, what="the SAC agent")
+                  train_fn=train_with_update("sac_update"), threshold=LEARN_THRESHOLD, what="the SAC agent")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 
+from .capstone import metric, params, train_with_update
 from .framework import CheckFailed, as_float, register, torch_generator
 from .learning import register_learning
 
@@ -156,21 +157,6 @@ def _fixed_noise(values):
         torch.Tensor.normal_ = saved_normal_
 
 
-def _params(module) -> list:
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def _metric(metrics, key: str, what: str):
-    import torch
-
-    if not isinstance(metrics, dict):
-        raise CheckFailed(f"ddpg_update should return a dict of metrics, got {type(metrics).__name__}")
-    if key not in metrics:
-        raise CheckFailed(f"the metrics {what} should hold {key!r}; they hold {sorted(map(str, metrics))}")
-    value = metrics[key]
-    if isinstance(value, torch.Tensor) and value.requires_grad:
-        raise CheckFailed(f"metrics[{key!r}] still carries a graph: return it .detach()ed")
-    return torch.as_tensor(value, dtype=torch.float32).reshape(())
 
 
 def _one_update(fn, agent, batch, step: int, noise):
@@ -187,18 +173,18 @@ def _probe_ddpg_update_critic(fn, rng):
     """The first update with ``actor_update_every = target_update_every = 2``: only the critic steps."""
     agent, batch, (step, _) = _capstone_agent(rng, actor_update_every=2)
     noise = _noise_values(rng)
-    actor, target = _params(agent.actor), _params(agent.critic_target)
+    actor, target = params(agent.actor), params(agent.critic_target)
     metrics = _one_update(fn, agent, batch, step, noise)
     if any(p.grad is not None and p.grad.abs().max() > 0 for p in agent.actor.parameters()):
         raise CheckFailed("after the critic's update the actor has gradients: compute the target "
                           "under torch.no_grad() (it is a constant in eq. 2)")
-    for name, old, new in (("the actor", actor, _params(agent.actor)),
-                           ("the target critic", target, _params(agent.critic_target))):
+    for name, old, new in (("the actor", actor, params(agent.actor)),
+                           ("the target critic", target, params(agent.critic_target))):
         if any(not bool((a == b).all()) for a, b in zip(old, new)):
             raise CheckFailed(f"the first update changed {name}: with actor_update_every = "
                               "target_update_every = 2 only the critic steps on update 1")
-    return {"the critic's loss on update 1": _metric(metrics, "critic_loss", "of update 1"),
-            "the critic's parameters after update 1": _params(agent.critic)}
+    return {"the critic's loss on update 1": metric(metrics, "critic_loss", "of update 1", "ddpg_update"),
+            "the critic's parameters after update 1": params(agent.critic)}
 
 
 @register("ex07_drqv2.ddpg_update_actor", function="ddpg_update", points=2, atol=1e-5, difficulty=3)
@@ -222,9 +208,10 @@ def _probe_ddpg_update_actor(fn, rng):
     _one_update(fn, agent, batch, step1, noise)
     batch2 = {k: v[torch.randperm(len(v), generator=g)] for k, v in batch.items()}
     metrics = _one_update(fn, agent, batch2, step2, noise)
-    return {"the actor's loss on update 2": _metric(metrics, "actor_loss", "of update 2 (the actor steps)"),
-            "the actor's parameters after update 2": _params(agent.actor),
-            "the target critic's parameters after update 2": _params(agent.critic_target)}
+    return {"the actor's loss on update 2": metric(metrics, "actor_loss", "of update 2 (the actor steps)",
+                                                   "ddpg_update"),
+            "the actor's parameters after update 2": params(agent.actor),
+            "the target critic's parameters after update 2": params(agent.critic_target)}
 
 
 #: The learning outcome's run (``learning.register_learning``): state DDPG on cartpole_balance, the
@@ -254,22 +241,7 @@ def learn_config(seed: int, smoke: bool = False):
                        eval_episodes=5, video=False, device="cpu")
 
 
-def _as_metrics(metrics) -> dict:
-    """The student's metrics as the training loop logs them (tensors; anything else dropped)."""
-    import torch
-
-    if not isinstance(metrics, dict):
-        raise CheckFailed(f"ddpg_update should return a dict of metrics, got {type(metrics).__name__}")
-    return {k: torch.as_tensor(v).detach().float().reshape(()) for k, v in metrics.items()
-            if isinstance(k, str) and isinstance(v, (torch.Tensor, float, int)) and k != "nonfinite"}
-
-
-def _train_with_update(fn, config):
-    """The course's loop with the student's ``ddpg_update`` as the update."""
-    from course_lib.train import train
-
-    return train(config, progress=False, update_fn=lambda agent, batch, step: _as_metrics(fn(agent, batch, step)))
 
 
 register_learning("ex07_drqv2.ddpg_update_learns", function="ddpg_update", config_fn=learn_config,
-                  train_fn=_train_with_update, threshold=LEARN_THRESHOLD, what="the DDPG agent")
+                  train_fn=train_with_update("ddpg_update"), threshold=LEARN_THRESHOLD, what="the DDPG agent")
