@@ -233,7 +233,10 @@ def test_ctrl_c_then_rerun_neither_loses_nor_repeats_work(tmp_path, fake, monkey
            "--frames", "4000", "--root", str(root), "--workers", "2", "--train-module", "fake_train",
            "--no-progress", "--resume", "--", "--eval-every", "1000"]
     monkeypatch.setenv("FAKE_SLEEP", "0.5")  # ~2 s a run: 8 runs on 2 workers take ~8 s (a loaded machine keeps a window)
-    proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell's background job (nohup, `cmd &`) starts with SIGINT ignored, and Python then installs
+    # no KeyboardInterrupt handler: give the sweep the terminal's default, as in an interactive shell.
+    proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def midway():  # two runs finished and another one part-way (it has a checkpoint)
         # (config.json only: the fake writes it atomically, while eval.csv grows line by line)
