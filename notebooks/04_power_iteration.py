@@ -401,8 +401,7 @@ print(f"smallest u^T W v / sigma_max seen: {worst:.3f} (the estimate is never ab
 #   frames with a 4-layer MLP critic whose three hidden-to-hidden layers are your modules (the actor
 #   is the course's): `train(config, agent_fn=...)` builds the agent as
 #   `SACAgent(config, ..., critic_spectral_norm_fn=spectral_norm)`. The grader evaluates the trained
-#   actor itself, and its return must reach 400 (the reference module reaches 534 to 843 over 10
-#   seeds). It trains for about a minute on one core.
+#   actor itself, and its return must reach 400. It trains for about a minute on one core.
 
 # %%
 checks.check("ex04_power_iteration.spectral_norm_normalizes")

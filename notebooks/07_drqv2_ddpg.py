@@ -677,8 +677,7 @@ for name in ("n_step_target", "exploration_std", "penultimate_normalize"):
 # - `ddpg_update_learns`: the course's training loop runs your update
 #   (`train(config, update_fn=ddpg_update)`) on cartpole_balance from states, 48,000 frames (6,000
 #   agent steps; the std decays from 1.0 to 0.1 over the first 5,000), and the trained actor,
-#   evaluated on 5 episodes of the checker's own, must reach 800 (an untrained actor gets 146 to
-#   299; the reference update reached 924 to 999 over 10 seeds). It trains for about a minute on
+#   evaluated on 5 episodes of the checker's own, must reach 800. It trains for about a minute on
 #   one core.
 #
 # In the first two checks every normal draw of torch returns the same fixed values while your update
