@@ -1,6 +1,7 @@
 """python -m course_lib.bench: Table 3 measured on the CPU (tiny batch, one update per head)."""
 import pandas as pd
 import pytest
+import torch
 
 from course_lib import bench, paper
 
@@ -83,3 +84,39 @@ def test_time_alternating_warms_then_times_each_run_in_turn():
     assert calls == (["a"] * 4 + ["b"] * 4) * 2  # per round: one untimed and three timed calls of each
     assert {name: len(t) for name, t in cpu.items()} == {name: len(t) for name, t in wall.items()} == {"a": 6, "b": 6}
     assert all(t >= 0 for times in (*cpu.values(), *wall.values()) for t in times)
+
+
+def test_sn_cost_bench_times_sn_and_its_power_step_bound(capsys):
+    """tools/bench_sn_cost.py (issue 22's measurement): its "power step only" layers take SN's power step
+    on every training forward but compute with the unnormalized weight; the script prints all three."""
+    import importlib.util
+    import types
+    from pathlib import Path
+
+    import torch.nn.functional as F
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "bench_sn_cost.py"
+    spec = importlib.util.spec_from_file_location("bench_sn_cost", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = types.SimpleNamespace(task="cartpole_swingup", depth=1, hidden_dim=16, batch=8)
+    agent, batch, step = tool.make_agent_and_batch(args, sn=True, power_step_only=True)
+    layers = [m for m in agent.critic.modules() if hasattr(m, "parametrizations")]
+    assert len(layers) == 4  # w1 and w2 of one block, in each of the two critics
+    layer = layers[0]
+    sn, weight = layer.parametrizations.weight[0], layer.parametrizations.weight.original
+    with torch.no_grad():
+        weight.mul_(3)  # orthogonal init has sigma = 1, where normalizing would change nothing
+        v_before = F.normalize(torch.randn(layer.in_features), dim=0)
+        sn._v.copy_(v_before)
+    x = torch.randn(3, layer.in_features)
+    out = layer(x)  # training mode: one power step, then the unnormalized weight
+    assert torch.equal(out, F.linear(x, weight, layer.bias))
+    assert torch.allclose(sn._u, F.normalize(weight.detach() @ v_before, dim=0))  # the step u <- Wv/|Wv| ran
+    assert not torch.allclose(out, F.linear(x, weight / 3, layer.bias))
+    agent.update(batch, step)
+    assert tool.main(["--depth", "1", "--hidden-dim", "16", "--batch", "8", "--rounds", "1", "--repeats", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in ("no SN", "SN", "power step only"))
+    with pytest.raises(SystemExit):
+        tool.main(["--batch", "0"])
