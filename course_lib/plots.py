@@ -109,6 +109,37 @@ def plot_task_bars(summary: pd.DataFrame, tasks: Sequence[str] | None = None,
     return ax
 
 
+def plot_intervals(labels: Sequence[str], points, lows, highs, xlabel: str, ax: plt.Axes | None = None,
+                   references: Sequence[float] = (), colors: Sequence[str] | None = None) -> plt.Axes:
+    """One row per label: a point estimate and its interval as a horizontal bar (rliable's style).
+
+    For the aggregate statistics of :mod:`course_lib.stats` (an IQM with its bootstrap interval, a
+    probability of improvement P(X > Y) with its interval). ``references`` draws dashed vertical
+    lines, e.g. 0.5 for P(X > Y): an interval that crosses it cannot tell X and Y apart. The first
+    label is drawn on top.
+    """
+    points, lows, highs = (np.asarray(v, dtype=float) for v in (points, lows, highs))
+    if not len(labels) == len(points) == len(lows) == len(highs):
+        raise ValueError(f"got {len(labels)} labels for {len(points)} points, {len(lows)} lows and {len(highs)} highs")
+    if len(labels) == 0:
+        raise ValueError("nothing to plot: no labels")
+    if np.any(lows > points) or np.any(points > highs):
+        raise ValueError("each interval must contain its point: low <= point <= high")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 0.45 * len(labels) + 1.2))
+    y = np.arange(len(labels))[::-1]
+    for i, (row, point, low, high) in enumerate(zip(y, points, lows, highs)):
+        color = colors[i] if colors is not None else f"C{i}"
+        ax.plot([low, high], [row, row], color=color, linewidth=6, alpha=0.35, solid_capstyle="butt")
+        ax.plot([point], [row], "|", color=color, markersize=14, markeredgewidth=2.5)
+    for ref in references:
+        ax.axvline(ref, color="gray", linestyle="--", linewidth=1)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    return ax
+
+
 def _pm(mean, spread, decimals: int) -> str:
     if pd.isna(mean):
         return "-"

@@ -59,3 +59,20 @@ def test_sn_that_helps_without_closing_the_gap_is_inconclusive_for_h2():
     m = heads(**{"mlp2": 0.9, "modern4": 0.2, "modern4+sn": 0.5})
     assert analyze.verdict_h2(m, "supported")[0].startswith("inconclusive")
     assert analyze.verdict_h2(m, "supported")[0] != "supported"
+
+
+def test_comparison_table_lists_every_comparison_the_rules_read_with_intervals_around_the_point():
+    from course_lib import stats
+
+    levels = {"mlp2": 0.8, "modern4": 0.3, "modern4+sn": 0.7, "modern4+critic_sn": 0.6,
+              "mlp2+fixed_alpha": 0.7, "modern4+fixed_alpha": 0.4, "modern4+sigma_steps": 0.35}
+    m = heads(**levels)
+    table = analyze.comparison_table(m)
+    assert list(table["hypothesis"]) == ["H1", "H2", "H2", "H3", "H3", "H4", "H5", "H5"]
+    for row in table.itertuples(index=False):
+        assert row[3] == pytest.approx(stats.probability_of_improvement(m[row.X], m[row.Y]))
+        assert row.low <= row[3] <= row.high
+    assert table.set_index(["X", "Y"]).loc[("mlp2", "modern4"), "low"] > 0.5  # levels 0.8 vs 0.3
+    partial = analyze.comparison_table({h: m[h] for h in ("mlp2", "modern4", "modern4+sn")})
+    assert list(zip(partial["X"], partial["Y"])) == [("mlp2", "modern4"), ("modern4+sn", "modern4"),
+                                                     ("mlp2", "modern4+sn")]

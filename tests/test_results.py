@@ -253,3 +253,23 @@ def test_plots(root):
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="not in the data"):
         plots.plot_task_bars(table, configs=["modern4+sn"])
+
+
+def test_plot_intervals_draws_one_bar_and_one_tick_per_row_top_down():
+    import matplotlib.pyplot as plt
+
+    from course_lib import plots
+
+    ax = plots.plot_intervals(["a", "b", "c"], [0.6, 0.5, 0.2], [0.55, 0.3, 0.1], [0.7, 0.9, 0.35],
+                              "P(X > Y)", references=[0.5])
+    where = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    assert where["a"] > where["b"] > where["c"]  # the first label on top
+    bars = [line for line in ax.lines if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]]
+    assert sorted(tuple(b.get_xdata()) for b in bars) == [(0.1, 0.35), (0.3, 0.9), (0.55, 0.7)]
+    assert any(tuple(line.get_xdata()) == (0.5, 0.5) for line in ax.lines)  # the reference line
+    assert ax.get_xlabel() == "P(X > Y)"
+    with pytest.raises(ValueError, match="contain its point"):
+        plots.plot_intervals(["a"], [0.9], [0.1], [0.5], "x")
+    with pytest.raises(ValueError, match="1 labels for 2 points"):
+        plots.plot_intervals(["a"], [0.2, 0.3], [0.1, 0.1], [0.5, 0.5], "x")
+    plt.close("all")

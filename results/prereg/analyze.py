@@ -135,6 +135,25 @@ NEEDS = {"H1": ["mlp2", "modern4"], "H2": ["mlp2", "modern4", "modern4+sn"],
          "H5": ["modern4", "modern4+sn", "modern4+sigma_steps"]}
 
 
+#: Every P(X > Y) the decision rules read, in the order of the hypotheses: (hypothesis, X, Y).
+COMPARISONS = [("H1", "mlp2", "modern4"),
+               ("H2", "modern4+sn", "modern4"), ("H2", "mlp2", "modern4+sn"),
+               ("H3", "modern4+critic_sn", "modern4"), ("H3", "modern4+sn", "modern4+critic_sn"),
+               ("H4", "mlp2+fixed_alpha", "modern4+fixed_alpha"),
+               ("H5", "modern4+sn", "modern4+sigma_steps"), ("H5", "modern4+sigma_steps", "modern4")]
+
+
+def comparison_table(m: dict) -> pd.DataFrame:
+    """Each comparison of :data:`COMPARISONS` whose two heads are complete: P(X > Y) and its 95% interval."""
+    rows = []
+    for hypothesis, x, y in COMPARISONS:
+        if x in m and y in m:
+            c = compare(m, x, y)
+            rows.append({"hypothesis": hypothesis, "X": x, "Y": y, "P(X > Y)": c.point, "low": c.low,
+                         "high": c.high})
+    return pd.DataFrame(rows, columns=["hypothesis", "X", "Y", "P(X > Y)", "low", "high"])
+
+
 def verdicts(m: dict, crashes: dict) -> dict[str, tuple[str, list[str]]]:
     """Every hypothesis whose heads are all complete: ``{H: (verdict, reasons)}``."""
     have = set(m)
@@ -250,7 +269,8 @@ def report(root: Path = RUNS) -> tuple[str, dict]:
         g = pix[pix["complete"]].groupby(["agent", "task", "config"])["return"]
         lines.append(markdown(pd.DataFrame({"mean": g.mean(), "se": g.std(ddof=1) / np.sqrt(g.count()),
                                             "n": g.count()}).reset_index(), ".1f"))
-    return "\n".join(lines) + "\n", {"scores": scores, "matrices": m, "verdicts": found}
+    return "\n".join(lines) + "\n", {"scores": scores, "matrices": m, "verdicts": found, "crashes": crashes,
+                                     "missing": missing}
 
 
 def finished_tables(root: Path = RUNS) -> list[Path]:
