@@ -76,3 +76,18 @@ def test_comparison_table_lists_every_comparison_the_rules_read_with_intervals_a
     partial = analyze.comparison_table({h: m[h] for h in ("mlp2", "modern4", "modern4+sn")})
     assert list(zip(partial["X"], partial["Y"])) == [("mlp2", "modern4"), ("modern4+sn", "modern4"),
                                                      ("mlp2", "modern4+sn")]
+
+
+def test_state_runs_keeps_the_grids_runs_and_with_finished_only_those_that_ended(tmp_path, monkeypatch):
+    import pandas as pd
+
+    table = pd.DataFrame({"task": ["cheetah_run", "cheetah_run", "walker_walk", "reacher_easy", "cheetah_run"],
+                          "config": ["mlp2", "modern4+sn", "mlp2", "modern8", "mlp2"],
+                          "seed": [100, 104, 100, 100, 1],
+                          "status": ["complete", "running", "complete", "complete", "complete"]})
+    (tmp_path / "sac-state").mkdir()
+    monkeypatch.setattr(analyze.results, "load_runs", lambda root: table)
+    every = analyze.state_runs(tmp_path)
+    assert list(zip(every["config"], every["status"])) == [("mlp2", "complete"), ("modern4+sn", "running")]
+    assert list(analyze.state_runs(tmp_path, finished=True)["config"]) == ["mlp2"]
+    assert analyze.state_runs(tmp_path / "nowhere").empty

@@ -173,11 +173,20 @@ def verdicts(m: dict, crashes: dict) -> dict[str, tuple[str, list[str]]]:
 
 
 # ------------------------------------------------------------------------- tables
-def state_scores(root: Path = RUNS) -> pd.DataFrame:
+def state_runs(root: Path = RUNS, finished: bool = False) -> pd.DataFrame:
+    """The state grid's runs (``results.load_runs``: its tasks, heads and seeds only); with ``finished``
+    only those that ended, complete or crashed."""
     runs = results.load_runs(root / "sac-state") if (root / "sac-state").is_dir() else pd.DataFrame()
     if runs.empty:
-        return pd.DataFrame(columns=["task", "config", "seed", "score", "crashed", "complete"])
+        return runs
     runs = runs[runs["task"].isin(TASKS) & runs["seed"].isin(SEEDS) & runs["config"].isin(HEADS)]
+    return runs[runs["status"].isin(["complete", "crashed"])] if finished else runs
+
+
+def state_scores(root: Path = RUNS) -> pd.DataFrame:
+    runs = state_runs(root)
+    if runs.empty:
+        return pd.DataFrame(columns=["task", "config", "seed", "score", "crashed", "complete"])
     return stats.run_scores(runs, SCORE_FRAMES)
 
 
