@@ -91,3 +91,24 @@ def test_state_runs_keeps_the_grids_runs_and_with_finished_only_those_that_ended
     assert list(zip(every["config"], every["status"])) == [("mlp2", "complete"), ("modern4+sn", "running")]
     assert list(analyze.state_runs(tmp_path, finished=True)["config"]) == ["mlp2"]
     assert analyze.state_runs(tmp_path / "nowhere").empty
+
+
+def test_pixel_scores_read_the_last_two_evaluations_of_ended_runs_and_leave_runs_under_way_out(tmp_path):
+    import json
+    import shutil
+
+    stored = ROOT / "results/prereg/runs/sac-pixels/cartpole_swingup/mlp2/seed_100"
+    grid = tmp_path / "sac-pixels" / "cartpole_swingup" / "mlp2"
+    under_way = grid / "seed_101"
+    under_way.mkdir(parents=True)
+    config = json.loads((stored / "config.json").read_text())
+    (under_way / "config.json").write_text(json.dumps({**config, "seed": 101, "status": "running",
+                                                      "frames_done": 0}))
+    (under_way / "eval.csv").write_text("frame,eval_return,crashed\n0,31.5,0\n")
+    assert analyze.pixel_scores(tmp_path).empty  # only a run at frame 0: nothing to score yet
+
+    shutil.copytree(stored, grid / "seed_100", ignore=shutil.ignore_patterns("*.pt", "*.log"))
+    scores = analyze.pixel_scores(tmp_path).set_index("seed")
+    evals = np.loadtxt(stored / "eval.csv", delimiter=",", skiprows=1)
+    assert scores.loc[100, "complete"] and not scores.loc[101, "complete"]
+    assert scores.loc[100, "score"] == pytest.approx(evals[-2:, 1].mean() / 1000)

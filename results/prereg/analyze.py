@@ -221,6 +221,9 @@ def task_table(scores: pd.DataFrame, heads) -> pd.DataFrame:
 
 
 def pixel_scores(root: Path = RUNS) -> pd.DataFrame:
+    """The secondary pixel runs' scores: the mean return of the last two evaluations (after frame 0)
+    that the grid's ended runs made by the budget, over 1000. Runs still under way are incomplete;
+    a grid with no ended run yet is left out."""
     frames = []
     for agent, task, budget in PIXEL_GRIDS:
         folder = root / f"{agent}-pixels"
@@ -230,9 +233,12 @@ def pixel_scores(root: Path = RUNS) -> pd.DataFrame:
         runs = runs[(runs["task"] == task) & runs["seed"].isin(PIXEL_SEEDS) & runs["config"].isin(PIXEL_HEADS)]
         if runs.empty:
             continue
+        ended = runs[runs["status"].isin(["complete", "crashed"])]
+        if ended.empty:  # only runs under way: their evaluation frames so far are not the budget's
+            continue
         curves = results.load_curves(runs)
-        evals = sorted(curves["frame"].unique())
-        last_two = [f for f in evals if f <= budget][-2:]
+        evals = sorted(curves.loc[curves["run_dir"].isin(ended["run_dir"]), "frame"].unique())
+        last_two = [f for f in evals if 0 < f <= budget][-2:]
         s = stats.run_scores(runs, last_two or [budget], curves=curves)
         s["agent"] = agent
         frames.append(s)
