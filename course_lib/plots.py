@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from course_lib import stats
+
 
 # =========================================================================== results (sweeps, tables)
 # Inputs come from course_lib.results: curve_summary(), summary(), compare_with_paper().
@@ -137,6 +139,35 @@ def plot_intervals(labels: Sequence[str], points, lows, highs, xlabel: str, ax: 
     ax.set_yticks(y, labels)
     ax.set_xlabel(xlabel)
     ax.set_ylim(-0.7, len(labels) - 0.3)
+    return ax
+
+
+def plot_profiles(matrices: dict, heads: Sequence[str], ax: plt.Axes | None = None, scale: float = 1000.0,
+                  n_taus: int = 101) -> plt.Axes:
+    """Performance profiles (Agarwal et al. 2021): per head, the fraction of its runs whose score
+    passes each threshold tau, with a 95% pointwise stratified-bootstrap band
+    (:func:`course_lib.stats.profile_intervals`).
+
+    ``matrices`` maps each head to its score matrix (seeds x tasks, scores in [0, 1], as
+    :func:`course_lib.stats.score_matrices` gives); the x axis shows ``tau * scale``, the return for
+    DeepMind Control. A curve above another at every tau dominates it.
+    """
+    missing = [head for head in heads if head not in matrices]
+    if missing:
+        raise ValueError(f"no score matrix for {missing}; the matrices hold {sorted(matrices)}")
+    if len(heads) == 0:
+        raise ValueError("nothing to plot: no heads")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.6))
+    taus = np.linspace(0, 1, n_taus)
+    for head in heads:
+        point, low, high = stats.profile_intervals(matrices[head], taus)
+        line, = ax.plot(scale * taus, point, label=head)
+        ax.fill_between(scale * taus, low, high, color=line.get_color(), alpha=0.15)
+    ax.set_xlabel("return threshold τ" if scale == 1000.0 else "score threshold τ")
+    ax.set_ylabel("fraction of runs scoring above τ")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend()
     return ax
 
 

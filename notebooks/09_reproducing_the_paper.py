@@ -250,16 +250,8 @@ for x, y in [("modern8+sn", "modern8"), ("mlp2", "modern8"), ("mlp2", "modern8+s
     p, low, high = stats.poi_interval(matrices[x], matrices[y])
     print(f"P({x} > {y}) = {p:.2f}   95% interval [{low:.2f}, {high:.2f}]")
 
-taus = np.linspace(0, 1, 101)
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
-for head in heads:
-    point, low, high = stats.profile_intervals(matrices[head], taus)
-    ax.plot(1000 * taus, point, label=head)
-    ax.fill_between(1000 * taus, low, high, alpha=0.15)
-ax.set_xlabel("return threshold τ")
-ax.set_ylabel("fraction of runs scoring above τ")
+ax = plots.plot_profiles(matrices, heads)
 ax.set_title("Performance profiles of the stress test (5 seeds, 95% bands)")
-ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -375,14 +367,8 @@ plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
-for head in ["mlp2", "modern4", "modern4+critic_sn", "modern4+sigma_steps", "modern4+sn"]:
-    point, low, high = stats.profile_intervals(m[head], taus)
-    ax.plot(1000 * taus, point, label=head)
-    ax.fill_between(1000 * taus, low, high, alpha=0.12)
-ax.set_xlabel("return threshold τ")
-ax.set_ylabel("fraction of runs scoring above τ")
+plots.plot_profiles(m, ["mlp2", "modern4", "modern4+critic_sn", "modern4+sigma_steps", "modern4+sn"], ax=ax)
 ax.set_title("Performance profiles of the pre-registered state grid (3 tasks × 5 seeds, 95% bands)")
-ax.legend()
 plt.show()
 
 # %%
@@ -415,6 +401,49 @@ table2["paper, Table 2 (pixels, 500k frames)"] = [f"{r.mean:.0f} ± {r.pm:.0f}" 
 beside = grid_tasks.merge(table2[["task", "config", "paper, Table 2 (pixels, 500k frames)"]], on=["task", "config"],
                     how="left").fillna({"paper, Table 2 (pixels, 500k frames)": "not in the table"})
 beside.set_index(["task", "config"])[["ours (states, 64k frames)", "paper, Table 2 (pixels, 500k frames)"]]
+
+# %% [markdown]
+# The plan also ran the pixel agents, as a secondary check with no verdicts: SAC (DrQ) on
+# `cartpole_swingup` for 50,000 frames and DDPG (DrQ-v2) on `cartpole_balance` for 30,000 frames, at
+# the CPU pixel profile (48×48 frames, batch 64, heads 256 wide), three seeds per head. Each run
+# scores the mean return of its last two evaluations; the random policy's return on each task is
+# beside them.
+
+# %%
+pixels = prereg.pixel_table(prereg.pixel_scores())
+floor = pd.read_csv(RESULTS / "cpu_pixels" / "random.csv").set_index("task")["mean_return"]
+pixels["return (mean ± s.e.)"] = [f"{r.mean:.0f} ± {r.se:.0f}" for r in pixels.itertuples()]
+pixels["random policy"] = pixels["task"].map(floor).round().astype(int)
+display(pixels.set_index(["agent", "task", "config"])[["return (mean ± s.e.)", "n", "random policy"]])
+
+pixel_runs = pd.concat([results.load_runs(RESULTS / "prereg" / "runs" / f"{agent}-pixels") for agent in ("sac", "ddpg")])
+pixel_runs = pixel_runs[pixel_runs["status"].isin(["complete", "crashed"]) & pixel_runs["seed"].isin(prereg.PIXEL_SEEDS)]
+pixel_tasks = ["cartpole_swingup", "cartpole_balance"]
+fig = plots.plot_learning_curves(results.curve_summary(pixel_runs), tasks=pixel_tasks, configs=prereg.PIXEL_HEADS)
+for ax, task, agent in zip(fig.axes, pixel_tasks, ["SAC (DrQ)", "DDPG (DrQ-v2)"]):
+    ax.axhline(floor[task], color="gray", linestyle=":", label="random policy")
+    ax.set_title(f"{agent}, {task}")
+    ax.legend(fontsize="small")
+fig.suptitle("The pre-registered pixel runs (secondary)", y=1.03)
+plt.show()
+
+ddpg_end = plots.read_train_logs(pixel_runs[pixel_runs["agent"] == "ddpg"]).sort_values("frame").groupby("run_dir").last()
+print("DDPG runs whose actor ends the budget saturated (over half its actions with |tanh| > 0.99): "
+      + ", ".join(f"{head} {int((g['saturated_frac'] > 0.5).sum())} of {len(g)}"
+                  for head, g in ddpg_end.groupby("config", sort=False)))
+
+# %% [markdown]
+# - **SAC from pixels agrees with the state grid.** Without SN the modern head ends at 33 ± 27 on
+#   `cartpole_swingup`, below the random policy's 120, and its mean curve falls after 10,000
+#   frames. With SN it ends at 232 ± 31, level with the MLP's 222 ± 12. That is H1 and H2's order,
+#   on one task with three seeds.
+# - **DDPG from pixels is too early to compare heads.** On `cartpole_balance` every head spends
+#   frames 5,000 to 15,000 on a plateau near 136, below the random policy's 271: the saturated
+#   actor of notebook [07](07_drqv2_ddpg.ipynb), section 5. At the end of the budget the actor is
+#   still saturated in all three `modern4` runs, two of `modern4+sn` and one of `mlp2` (the line
+#   under the figure). Runs of `mlp2` and `modern4+sn` leave the plateau, but no head's mean
+#   ends above the random policy. At this budget the DDPG runs say nothing for or against the claim.
+
 
 # %% [markdown]
 # What the pre-registered grid says about the paper's claim, at this scale:

@@ -273,3 +273,29 @@ def test_plot_intervals_draws_one_bar_and_one_tick_per_row_top_down():
     with pytest.raises(ValueError, match="1 labels for 2 points"):
         plots.plot_intervals(["a"], [0.2, 0.3], [0.1, 0.1], [0.5, 0.5], "x")
     plt.close("all")
+
+
+def test_plot_profiles_draws_the_fraction_of_runs_above_each_threshold_with_its_band():
+    import matplotlib.pyplot as plt
+
+    from course_lib import plots
+
+    every_run_at_800 = np.full((5, 2), 0.8)
+    half_at_200_half_at_600 = np.array([[0.2, 0.6]] * 4)  # per task: all 0.2 on one, all 0.6 on the other
+    ax = plots.plot_profiles({"a": every_run_at_800, "b": half_at_200_half_at_600, "unused": every_run_at_800},
+                             ["a", "b"])
+    curves = {line.get_label(): line for line in ax.lines}
+    assert sorted(curves) == ["a", "b"]
+    taus, a = curves["a"].get_xdata(), curves["a"].get_ydata()
+    b = curves["b"].get_ydata()
+    assert taus[0] == 0 and taus[-1] == 1000
+    at = lambda tau: int(np.argmin(np.abs(taus - tau)))  # noqa: E731
+    assert a[at(500)] == 1 and a[at(900)] == 0
+    assert b[at(100)] == 1 and b[at(400)] == 0.5 and b[at(700)] == 0
+    # Each task's runs are all alike here, so every stratified resample equals the data: no band width.
+    band = ax.collections[0].get_paths()[0].vertices
+    assert np.ptp(band[:, 1][(band[:, 0] > 50) & (band[:, 0] < 750)]) == 0
+    assert ax.get_xlabel() == "return threshold τ" and "fraction of runs" in ax.get_ylabel()
+    with pytest.raises(ValueError, match=r"no score matrix for \['c'\]"):
+        plots.plot_profiles({"a": every_run_at_800}, ["a", "c"])
+    plt.close("all")

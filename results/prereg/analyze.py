@@ -245,6 +245,14 @@ def pixel_scores(root: Path = RUNS) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def pixel_table(pix: pd.DataFrame) -> pd.DataFrame:
+    """Per pixel grid and head, over its ended runs: mean and standard error of the return
+    (the score x 1000) and the number of runs."""
+    ended = pix[pix["complete"]].assign(ret=lambda t: 1000 * t["score"])
+    g = ended.groupby(["agent", "task", "config"], sort=False)["ret"]
+    return pd.DataFrame({"mean": g.mean(), "se": g.std(ddof=1) / np.sqrt(g.count()), "n": g.count()}).reset_index()
+
+
 def markdown(table: pd.DataFrame, floatfmt: str) -> str:
     """A DataFrame as a Markdown table, floats formatted with ``floatfmt``."""
     def cell(v):
@@ -280,10 +288,7 @@ def report(root: Path = RUNS) -> tuple[str, dict]:
     pix = pixel_scores(root)
     if len(pix):
         lines += ["", "## From pixels (secondary, no verdicts): mean ± s.e. of the return at the last two evaluations", ""]
-        pix["return"] = pix["score"] * 1000
-        g = pix[pix["complete"]].groupby(["agent", "task", "config"])["return"]
-        lines.append(markdown(pd.DataFrame({"mean": g.mean(), "se": g.std(ddof=1) / np.sqrt(g.count()),
-                                            "n": g.count()}).reset_index(), ".1f"))
+        lines.append(markdown(pixel_table(pix), ".1f"))
     return "\n".join(lines) + "\n", {"scores": scores, "matrices": m, "verdicts": found, "crashes": crashes,
                                      "missing": missing}
 
