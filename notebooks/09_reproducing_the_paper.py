@@ -410,14 +410,15 @@ beside.set_index(["task", "config"])[["ours (states, 64k frames)", "paper, Table
 # beside them.
 
 # %%
+from course_lib import learning_evidence
+
 pixels = prereg.pixel_table(prereg.pixel_scores())
-floor = pd.read_csv(RESULTS / "cpu_pixels" / "random.csv").set_index("task")["mean_return"]
+floor = learning_evidence.random_floor(RESULTS / "cpu_pixels").set_index("task")["mean_return"]
 pixels["return (mean ± s.e.)"] = [f"{r.mean:.0f} ± {r.se:.0f}" for r in pixels.itertuples()]
 pixels["random policy"] = pixels["task"].map(floor).round().astype(int)
 display(pixels.set_index(["agent", "task", "config"])[["return (mean ± s.e.)", "n", "random policy"]])
 
-pixel_runs = pd.concat([results.load_runs(RESULTS / "prereg" / "runs" / f"{agent}-pixels") for agent in ("sac", "ddpg")])
-pixel_runs = pixel_runs[pixel_runs["status"].isin(["complete", "crashed"]) & pixel_runs["seed"].isin(prereg.PIXEL_SEEDS)]
+pixel_runs = prereg.pixel_runs(finished=True)
 pixel_tasks = ["cartpole_swingup", "cartpole_balance"]
 fig = plots.plot_learning_curves(results.curve_summary(pixel_runs), tasks=pixel_tasks, configs=prereg.PIXEL_HEADS)
 for ax, task, agent in zip(fig.axes, pixel_tasks, ["SAC (DrQ)", "DDPG (DrQ-v2)"]):

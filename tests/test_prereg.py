@@ -108,6 +108,8 @@ def test_pixel_scores_read_the_last_two_evaluations_of_ended_runs_and_leave_runs
     assert analyze.pixel_scores(tmp_path).empty  # only a run at frame 0: nothing to score yet
 
     shutil.copytree(stored, grid / "seed_100", ignore=shutil.ignore_patterns("*.pt", "*.log"))
+    assert sorted(analyze.pixel_runs(tmp_path)["seed"]) == [100, 101]
+    assert list(analyze.pixel_runs(tmp_path, finished=True)["seed"]) == [100]
     scores = analyze.pixel_scores(tmp_path).set_index("seed")
     evals = np.loadtxt(stored / "eval.csv", delimiter=",", skiprows=1)
     assert scores.loc[100, "complete"] and not scores.loc[101, "complete"]

@@ -34,6 +34,7 @@ MODERATE = 0.7  # "at most moderately better": the upper end of a P(X > Y) inter
 PIXEL_GRIDS = [("sac", "cartpole_swingup", 50_000), ("ddpg", "cartpole_balance", 30_000)]
 PIXEL_HEADS = ["mlp2", "modern4", "modern4+sn"]
 PIXEL_SEEDS = [100, 101, 102]
+ENDED = ("complete", "crashed")  # a run's status once it has stopped for good
 
 
 @dataclass
@@ -180,7 +181,7 @@ def state_runs(root: Path = RUNS, finished: bool = False) -> pd.DataFrame:
     if runs.empty:
         return runs
     runs = runs[runs["task"].isin(TASKS) & runs["seed"].isin(SEEDS) & runs["config"].isin(HEADS)]
-    return runs[runs["status"].isin(["complete", "crashed"])] if finished else runs
+    return runs[runs["status"].isin(ENDED)] if finished else runs
 
 
 def state_scores(root: Path = RUNS) -> pd.DataFrame:
@@ -220,21 +221,31 @@ def task_table(scores: pd.DataFrame, heads) -> pd.DataFrame:
     return table.reset_index()
 
 
+def pixel_runs(root: Path = RUNS, finished: bool = False) -> pd.DataFrame:
+    """The secondary pixel grids' runs (``results.load_runs``: each grid's agent, task, heads and
+    seeds only); with ``finished`` only those that ended, complete or crashed."""
+    parts = []
+    for agent, task, _ in PIXEL_GRIDS:
+        folder = root / f"{agent}-pixels"
+        if folder.is_dir():
+            runs = results.load_runs(folder)
+            parts.append(runs[(runs["task"] == task) & runs["seed"].isin(PIXEL_SEEDS) & runs["config"].isin(PIXEL_HEADS)])
+    runs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if runs.empty:
+        return runs
+    return runs[runs["status"].isin(ENDED)] if finished else runs
+
+
 def pixel_scores(root: Path = RUNS) -> pd.DataFrame:
     """The secondary pixel runs' scores: the mean return of the last two evaluations (after frame 0)
     that the grid's ended runs made by the budget, over 1000. Runs still under way are incomplete;
     a grid with no ended run yet is left out."""
+    every = pixel_runs(root)
     frames = []
     for agent, task, budget in PIXEL_GRIDS:
-        folder = root / f"{agent}-pixels"
-        if not folder.is_dir():
-            continue
-        runs = results.load_runs(folder)
-        runs = runs[(runs["task"] == task) & runs["seed"].isin(PIXEL_SEEDS) & runs["config"].isin(PIXEL_HEADS)]
-        if runs.empty:
-            continue
-        ended = runs[runs["status"].isin(["complete", "crashed"])]
-        if ended.empty:  # only runs under way: their evaluation frames so far are not the budget's
+        runs = every[every["agent"] == agent] if len(every) else every
+        ended = runs[runs["status"].isin(ENDED)] if len(runs) else runs
+        if ended.empty:  # no run, or only runs under way: their evaluation frames so far are not the budget's
             continue
         curves = results.load_curves(runs)
         evals = sorted(curves.loc[curves["run_dir"].isin(ended["run_dir"]), "frame"].unique())
@@ -299,7 +310,7 @@ def finished_tables(root: Path = RUNS) -> list[Path]:
     # /usr/bin/time creates its file when the sweep starts and fills it when the sweep ends
     paths = sorted(root.glob("*.jsonl")) + sorted(p for p in root.glob("time_*.txt") if p.stat().st_size)
     for config in sorted(root.rglob("config.json")):
-        if results.read_run(config.parent)["status"] in ("complete", "crashed"):
+        if results.read_run(config.parent)["status"] in ENDED:
             paths += [config.parent / name for name in ("config.json", "eval.csv", "train.csv")]
     return paths
 
